@@ -1,0 +1,161 @@
+"""The app factory: a Flask app serving every operation of openapi.yaml."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from sandbox import requestlog, routing
+from sandbox.config import SandboxConfig
+from sandbox.conformance import OffSpecResponse, ResponseJudge
+from sandbox.errors import (
+    ApiError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    envelope,
+)
+from sandbox.fixtures import seed_if_empty
+from sandbox.handlers import HANDLERS
+from sandbox.ids import new_request_id
+from sandbox.ratelimit import RateLimiter
+from sandbox.spec import SPEC_PATH, load_spec
+from sandbox.storage.database import Database
+
+log = logging.getLogger("sandbox")
+
+
+def create_app(config: SandboxConfig) -> Flask:
+    """Build an app serving every operation of openapi.yaml, seeding an empty database.
+
+    Raises SpecMismatch if an operation has no handler or a handler no operation.
+    """
+    spec = load_spec(config.spec_path or SPEC_PATH)
+    database = Database(config.database_url)
+    database.create_schema()
+    seed_if_empty(database, config.seed)
+    pipeline = routing.Pipeline(
+        spec=spec,
+        database=database,
+        limiter=RateLimiter(database.dialect, config.rate_limit_scale),
+        handlers=HANDLERS,
+        settings={"seed": config.seed},
+        event_sink=_event_sink(),
+    )
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = spec.max_request_bytes
+    app.extensions["sandbox"] = pipeline
+    judge = ResponseJudge(spec) if config.strict_responses else None
+    routing.register(app, pipeline)
+    _install_conventions(app, pipeline, judge)
+    _install_extras(app, spec)
+    if config.webhook_worker:
+        _start_webhook_worker(app, pipeline, config)
+    return app
+
+
+def _event_sink():  # noqa: ANN202
+    try:
+        from sandbox.domain.webhooks import record_event
+    except ImportError:
+        return None
+    return record_event
+
+
+def _start_webhook_worker(app: Flask, pipeline: routing.Pipeline, config: SandboxConfig) -> None:
+    try:
+        from sandbox.domain.delivery import DeliveryWorker
+    except ImportError:
+        return
+    worker = DeliveryWorker(pipeline.database, poll_seconds=config.webhook_poll_seconds)
+    app.extensions["webhook_worker"] = worker
+    worker.start()
+
+
+def _error_response(error: ApiError) -> Response:
+    response = routing.json_response(error.status, routing.to_json(envelope(error, g.request_id)))
+    response.headers.update(error.headers)
+    return response
+
+
+def _install_conventions(app: Flask, pipeline: routing.Pipeline, judge: ResponseJudge | None) -> None:
+    base = pipeline.spec.base_path
+
+    @app.before_request
+    def start() -> None:
+        g.request_id = new_request_id()
+        g.started = time.perf_counter()
+        g.identity = None
+        if request.path.startswith(base + "/") or request.path == base:
+            routing.count_request(pipeline)
+
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        return _error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        if error.code == 404:
+            return _error_response(NotFound(f"No such path: {request.method} {request.path}"))
+        if error.code == 405:
+            allowed = sorted(error.valid_methods or [])  # type: ignore[attr-defined]
+            return _error_response(MethodNotAllowed(request.method, request.path, allowed))
+        if error.code == 413:
+            return _error_response(PayloadTooLarge(f"Request body is larger than {pipeline.spec.max_request_bytes} bytes"))
+        failure = ApiError(error.description)
+        failure.status, failure.code = error.code or 500, "bad_request" if (error.code or 500) < 500 else "internal_error"
+        return _error_response(failure)
+
+    @app.errorhandler(Exception)
+    def unhandled(error: Exception) -> Response:
+        log.exception("unhandled error in %s %s (request %s)", request.method, request.path, g.get("request_id"))
+        return _error_response(ApiError())
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.get("request_id") or new_request_id()
+        if (rate := g.get("rate")) is not None:
+            response.headers.update(rate.headers())
+        op = g.get("operation")
+        if op is not None and op.deprecated:
+            response.headers["Deprecation"] = op.deprecation_header
+            response.headers["Sunset"] = op.sunset_header
+        if judge is not None and op is not None:
+            try:
+                judge.check(request, response)
+            except OffSpecResponse as error:
+                log.error("%s", error)
+                response = _error_response(ApiError(f"Off-spec response: {error}"))
+                response.headers["X-Request-Id"] = g.request_id
+                if rate is not None:
+                    response.headers.update(rate.headers())
+        if g.get("rate") is not None:
+            identity = g.get("identity")
+            requestlog.record(
+                pipeline.database,
+                requestlog.LoggedRequest(
+                    company_id=identity[1].id if identity else None,
+                    request_id=g.request_id,
+                    method=request.method,
+                    path=request.path,
+                    query=request.query_string.decode(errors="replace") or None,
+                    operation_id=op.operation_id if op is not None else None,
+                    status=response.status_code,
+                    duration_ms=(time.perf_counter() - g.started) * 1000,
+                ),
+            )
+        return response
+
+
+def _install_extras(app: Flask, spec) -> None:  # noqa: ANN001
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return routing.json_response(200, routing.to_json({"status": "ok"}))
+
+    from sandbox import docs
+
+    if hasattr(docs, "blueprint"):  # the reference generator lands separately
+        app.register_blueprint(docs.blueprint(spec.path))

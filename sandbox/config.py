@@ -1,0 +1,45 @@
+"""Sandbox settings, fixed once the app is built; the only reader of the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///sandbox.db"
+DEFAULT_SEED = 42
+
+
+@dataclass(frozen=True, kw_only=True)
+class SandboxConfig:
+    """Settings for one sandbox.
+
+    `rate_limit_scale` multiplies every plan's requests-per-minute limit; 0 lifts rate
+    limits (for long contract runs). `strict_responses` validates every response against
+    the spec with openapi-core and answers 500 when a handler goes off-spec.
+    """
+
+    database_url: str = DEFAULT_DATABASE_URL
+    seed: int = DEFAULT_SEED
+    strict_responses: bool = False
+    rate_limit_scale: float = 1.0
+    spec_path: Path | None = None
+    webhook_worker: bool = True
+    webhook_poll_seconds: float = 0.5
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> SandboxConfig:
+        """Settings from `SANDBOX_*` variables, then `overrides` (None values ignored)."""
+        env = os.environ
+        values: dict[str, object] = {}
+        if "SANDBOX_DB" in env:
+            values["database_url"] = env["SANDBOX_DB"]
+        if "SANDBOX_SEED" in env:
+            values["seed"] = int(env["SANDBOX_SEED"])
+        if "SANDBOX_STRICT" in env:
+            values["strict_responses"] = env["SANDBOX_STRICT"] not in ("", "0", "false")
+        if "SANDBOX_RATE_LIMIT_SCALE" in env:
+            values["rate_limit_scale"] = float(env["SANDBOX_RATE_LIMIT_SCALE"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,78 @@
+"""CRM contacts: list with search, create, get, update, delete."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+
+from sandbox.context import Reply, RequestContext
+from sandbox.errors import Conflict
+from sandbox.ids import new_id
+from sandbox.pagination import page
+from sandbox.storage.crm import Contact, Deal
+
+FIELDS = ("first_name", "last_name", "email", "phone", "company_name", "tags")
+
+
+def list_contacts(ctx: RequestContext) -> Reply:
+    """200 with a page of contacts, newest first; `search` matches name, email or phone."""
+    query = ctx.scoped(Contact)
+    if search := ctx.query.get("search"):
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Contact.first_name).like(pattern),
+                func.lower(func.coalesce(Contact.last_name, "")).like(pattern),
+                func.lower(func.coalesce(Contact.first_name + " " + Contact.last_name, "")).like(pattern),
+                func.lower(func.coalesce(Contact.email, "")).like(pattern),
+                func.coalesce(Contact.phone, "").like(pattern),
+            )
+        )
+    return 200, page(ctx, query.order_by(Contact.created_at.desc(), Contact.id.desc()))
+
+
+def create_contact(ctx: RequestContext) -> Reply:
+    """201 with the new contact; sends contact.created."""
+    contact = Contact(id=new_id("con"), updated_at=ctx.now, tags=[], **ctx.tenancy())
+    for name in FIELDS:
+        if name in ctx.body:
+            setattr(contact, name, ctx.body[name])
+    ctx.session.add(contact)
+    ctx.session.flush()
+    ctx.emit("contact.created", contact.to_api())
+    return 201, contact.to_api()
+
+
+def get_contact(ctx: RequestContext) -> Reply:
+    """200 with the contact."""
+    return 200, ctx.get(Contact, ctx.path["contact_id"], "contact").to_api()
+
+
+def update_contact(ctx: RequestContext) -> Reply:
+    """200 with the contact after changing the fields given; sends contact.updated."""
+    contact = ctx.get(Contact, ctx.path["contact_id"], "contact")
+    for name in FIELDS:
+        if name in ctx.body:
+            setattr(contact, name, ctx.body[name])
+    contact.updated_at = ctx.now
+    ctx.emit("contact.updated", contact.to_api())
+    return 200, contact.to_api()
+
+
+def delete_contact(ctx: RequestContext) -> Reply:
+    """204; Conflict while deals still refer to the contact. Sends contact.deleted."""
+    contact = ctx.get(Contact, ctx.path["contact_id"], "contact")
+    deals = ctx.session.scalar(select(func.count()).select_from(Deal).where(Deal.contact_id == contact.id))
+    if deals:
+        raise Conflict(f"Contact {contact.id} still has {deals} deal(s); delete them first")
+    for check in REFERENCES:
+        if reason := check(ctx, contact.id):
+            raise Conflict(reason)
+    data = contact.to_api()
+    ctx.session.delete(contact)
+    ctx.emit("contact.deleted", data)
+    return 204, None
+
+
+# Other surfaces that refer to contacts (orders, invoices) add a check here: it returns a
+# reason the contact cannot be deleted, or None.
+REFERENCES: list = []

@@ -1,0 +1,77 @@
+"""CRM deals: list, create, get, update, delete."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sandbox.context import Reply, RequestContext
+from sandbox.errors import ValidationFailed, detail
+from sandbox.ids import new_id
+from sandbox.pagination import page
+from sandbox.storage.crm import Contact, Deal
+
+FIELDS = ("title", "stage", "amount", "currency", "contact_id")
+
+
+def require_contact(ctx: RequestContext, contact_id: str, field: str = "contact_id") -> Contact:
+    """The contact of the caller's business; 422 naming `field` otherwise."""
+    contact = ctx.session.get(Contact, contact_id)
+    if contact is None or contact.company_id != ctx.company.id or contact.business_id != ctx.business.id:
+        raise ValidationFailed(
+            f"Field '{field}' must be a contact of this business",
+            details=[detail(field, "not_found", contact_id)],
+        )
+    return contact
+
+
+def _apply(ctx: RequestContext, deal: Deal) -> None:
+    for name in FIELDS:
+        if name in ctx.body:
+            setattr(deal, name, ctx.body[name])
+    if "expected_close_date" in ctx.body:
+        deal.expected_close_date = date.fromisoformat(ctx.body["expected_close_date"])
+
+
+def list_deals(ctx: RequestContext) -> Reply:
+    """200 with a page of deals, newest first, filtered by stage or contact."""
+    query = ctx.scoped(Deal)
+    if stage := ctx.query.get("stage"):
+        query = query.where(Deal.stage == stage)
+    if contact_id := ctx.query.get("contact_id"):
+        query = query.where(Deal.contact_id == contact_id)
+    return 200, page(ctx, query.order_by(Deal.created_at.desc(), Deal.id.desc()))
+
+
+def create_deal(ctx: RequestContext) -> Reply:
+    """201 with the new deal; 422 if the contact is not in the business. Sends deal.created."""
+    require_contact(ctx, ctx.body["contact_id"])
+    deal = Deal(id=new_id("deal"), updated_at=ctx.now, amount=None, expected_close_date=None, **ctx.tenancy())
+    _apply(ctx, deal)
+    ctx.session.add(deal)
+    ctx.session.flush()
+    ctx.emit("deal.created", deal.to_api())
+    return 201, deal.to_api()
+
+
+def get_deal(ctx: RequestContext) -> Reply:
+    """200 with the deal."""
+    return 200, ctx.get(Deal, ctx.path["deal_id"], "deal").to_api()
+
+
+def update_deal(ctx: RequestContext) -> Reply:
+    """200 with the deal after changing the fields given; a stage change sends deal.stage_changed."""
+    deal = ctx.get(Deal, ctx.path["deal_id"], "deal")
+    if "contact_id" in ctx.body:
+        require_contact(ctx, ctx.body["contact_id"])
+    previous = deal.stage
+    _apply(ctx, deal)
+    deal.updated_at = ctx.now
+    if deal.stage != previous:
+        ctx.emit("deal.stage_changed", {**deal.to_api(), "previous_stage": previous})
+    return 200, deal.to_api()
+
+
+def delete_deal(ctx: RequestContext) -> Reply:
+    """204 once the deal is deleted."""
+    ctx.session.delete(ctx.get(Deal, ctx.path["deal_id"], "deal"))
+    return 204, None

@@ -1,0 +1,61 @@
+"""Sandbox controls (x-sandbox-only): reset, request log, test clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from sandbox import clock, fixtures
+from sandbox.context import Reply, RequestContext
+from sandbox.errors import ValidationFailed, detail
+from sandbox.pagination import page
+from sandbox.storage.base import iso
+from sandbox.storage.core import RequestLogEntry
+
+
+def reset_sandbox(ctx: RequestContext) -> Reply:
+    """200 once the company's data is back to its seeded state and its clock to real time."""
+    seed = ctx.body.get("seed", ctx.settings.get("seed", 0)) if ctx.body else ctx.settings.get("seed", 0)
+    fixtures.reset_company(ctx.session, ctx.company, seed)
+    return 200, {"company_id": ctx.company.id, "seed": seed, "reset_at": iso(clock.now_for(ctx.company))}
+
+
+def list_request_log(ctx: RequestContext) -> Reply:
+    """200 with a page of the company's requests, newest first."""
+    query = select(RequestLogEntry).where(RequestLogEntry.company_id == ctx.company.id)
+    if (status := ctx.query.get("status")) is not None:
+        query = query.where(RequestLogEntry.status == status)
+    if (operation_id := ctx.query.get("operation_id")) is not None:
+        query = query.where(RequestLogEntry.operation_id == operation_id)
+    query = query.order_by(RequestLogEntry.created_at.desc(), RequestLogEntry.id.desc())
+    return 200, page(ctx, query)
+
+
+def _clock(ctx: RequestContext) -> dict[str, object]:
+    return {"now": iso(clock.now_for(ctx.company)), "offset_seconds": ctx.company.clock_offset_seconds or 0}
+
+
+def get_test_clock(ctx: RequestContext) -> Reply:
+    """200 with the company's test-clock time."""
+    return 200, _clock(ctx)
+
+
+def advance_test_clock(ctx: RequestContext) -> Reply:
+    """200 with the clock moved forward by `seconds`, `days`, or to `to` (never backwards)."""
+    body = ctx.body
+    if "seconds" in body:
+        seconds = body["seconds"]
+    elif "days" in body:
+        seconds = body["days"] * 86_400
+    else:
+        target = datetime.fromisoformat(body["to"].replace("Z", "+00:00"))
+        seconds = int((target - ctx.now).total_seconds())
+        if seconds <= 0:
+            raise ValidationFailed(
+                "Field 'to' must be after the clock's now; the test clock never goes back",
+                details=[detail("to", "must_be_in_the_future", body["to"])],
+            )
+    clock.advance(ctx.company, seconds)
+    ctx.now = clock.now_for(ctx.company)
+    return 200, _clock(ctx)

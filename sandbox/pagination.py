@@ -1,0 +1,33 @@
+"""Offset/limit pagination: the one page shape every list answers with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from sandbox.context import RequestContext
+
+
+def page(
+    ctx: RequestContext,
+    query: Select[Any],
+    serialize: Callable[[Any], dict[str, Any]] = lambda row: row.to_api(),
+) -> dict[str, Any]:
+    """`{items, total, limit, offset, has_more}` for an ordered query, using the request's limit/offset.
+
+    The query must have a total order (end its ORDER BY with the primary key) so that
+    walking the pages yields every row once.
+    """
+    limit, offset = ctx.query["limit"], ctx.query["offset"]
+    total = ctx.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = ctx.session.scalars(query.limit(limit).offset(offset)).all()
+    items = [serialize(row) for row in rows]
+    return {
+        "items": items,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "has_more": offset + len(items) < (total or 0),
+    }

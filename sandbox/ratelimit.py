@@ -1,0 +1,82 @@
+"""Per-key, per-minute rate limits, counted in the database so every worker shares them."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from sandbox.errors import RateLimited
+from sandbox.storage.core import RateCounter
+
+WINDOW_SECONDS = 60
+LIFTED_LIMIT = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class RateState:
+    """The caller's position in the current window, as the X-RateLimit-* headers say it."""
+
+    limit: int
+    remaining: int
+    reset: int
+    exceeded: bool
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset),
+        }
+
+    def error(self) -> RateLimited:
+        """The 429 for this state."""
+        retry_after = max(1, self.reset - int(time.time()))
+        return RateLimited(
+            f"Rate limit of {self.limit} requests per minute exceeded; retry after {retry_after} seconds",
+            retry_after,
+        )
+
+
+class RateLimiter:
+    """Counts requests per bucket and minute; `scale` multiplies plan limits, 0 lifts them."""
+
+    def __init__(self, dialect: str, scale: float = 1.0) -> None:
+        self.insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self.scale = scale
+        self._last_cleanup = 0
+
+    def limit_for(self, per_minute: int) -> int:
+        """The effective limit for a plan's requests per minute."""
+        if self.scale == 0:
+            return LIFTED_LIMIT
+        return max(1, math.ceil(per_minute * self.scale))
+
+    def hit(self, session: Session, bucket: str, per_minute: int) -> RateState:
+        """Count one request in `bucket`'s current window (inside the caller's transaction)."""
+        now = time.time()
+        window = int(now // WINDOW_SECONDS)
+        statement = (
+            self.insert(RateCounter)
+            .values(bucket=bucket, window=window, count=1)
+            .on_conflict_do_update(
+                index_elements=[RateCounter.bucket, RateCounter.window],
+                set_={"count": RateCounter.count + 1},
+            )
+            .returning(RateCounter.count)
+        )
+        count = session.execute(statement).scalar_one()
+        if window != self._last_cleanup:
+            session.execute(delete(RateCounter).where(RateCounter.window < window - 1))
+            self._last_cleanup = window
+        limit = self.limit_for(per_minute)
+        return RateState(
+            limit=limit,
+            remaining=max(0, limit - count),
+            reset=(window + 1) * WINDOW_SECONDS,
+            exceeded=count > limit,
+        )

@@ -1,0 +1,225 @@
+"""Binds every spec operation to its handler and runs the request pipeline around it.
+
+For a request under the base path: request id → rate limit (every response, errors too,
+carries the headers) → method → auth → scope → body → validation against the spec →
+business → transaction {idempotency claim → handler → stored replay} → headers → log.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, g, request
+from sqlalchemy.exc import IntegrityError
+
+from sandbox import auth, clock, idempotency
+from sandbox.context import EventSink, Reply, RequestContext
+from sandbox.errors import (
+    ApiError,
+    BadRequest,
+    MethodNotAllowed,
+    Unauthorized,
+    UnsupportedMediaType,
+    detail,
+)
+from sandbox.ratelimit import RateLimiter
+from sandbox.spec import Operation, Spec, SpecMismatch
+from sandbox.storage.core import ApiKey, Company
+from sandbox.storage.database import Database
+from sandbox.validation import RequestValidator
+
+Handler = Callable[[RequestContext], Reply]
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+PATH_PARAM = re.compile(r"\{([^}]+)\}")
+ANONYMOUS_PLAN = "starter"
+
+
+@dataclass
+class Pipeline:
+    """What the route layer needs, built once at start-up."""
+
+    spec: Spec
+    database: Database
+    limiter: RateLimiter
+    handlers: Mapping[str, Handler]
+    validators: dict[str, RequestValidator] = field(default_factory=dict)
+    event_sink: EventSink | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+class KeyTaken(Exception):
+    """Another request holds this Idempotency-Key; replay its response."""
+
+
+def check_handlers(spec: Spec, handlers: Mapping[str, Handler]) -> None:
+    """SpecMismatch, naming them, if an operation has no handler or a handler no operation."""
+    missing = sorted(set(spec.operations) - set(handlers))
+    extra = sorted(set(handlers) - set(spec.operations))
+    problems = []
+    if missing:
+        problems.append(f"operations without a handler: {', '.join(missing)}")
+    if extra:
+        problems.append(f"handlers without an operation: {', '.join(extra)}")
+    if problems:
+        raise SpecMismatch("; ".join(problems))
+
+
+def flask_rule(base_path: str, spec_path: str) -> str:
+    """`/crm/contacts/{contact_id}` as the Flask rule `/api/v1/crm/contacts/<contact_id>`."""
+    return base_path + PATH_PARAM.sub(r"<\1>", spec_path)
+
+
+def to_json(payload: Any) -> bytes:
+    """The wire form of a response body."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def json_response(status: int, body: bytes | None) -> Response:
+    return Response(body or b"", status=status, mimetype="application/json" if body else None)
+
+
+def register(app: Flask, pipeline: Pipeline) -> None:
+    """Add one URL rule per spec path, serving each of its operations."""
+    check_handlers(pipeline.spec, pipeline.handlers)
+    by_path: dict[str, dict[str, Operation]] = {}
+    for op in pipeline.spec.operations.values():
+        by_path.setdefault(op.path, {})[op.method] = op
+        pipeline.validators[op.operation_id] = RequestValidator(pipeline.spec, op)
+    for spec_path, operations in by_path.items():
+        view = _view(pipeline, spec_path, operations)
+        app.add_url_rule(
+            flask_rule(pipeline.spec.base_path, spec_path),
+            endpoint=f"api:{spec_path}",
+            view_func=view,
+            methods=ALL_METHODS,
+            provide_automatic_options=False,
+            strict_slashes=False,
+        )
+
+
+def count_request(pipeline: Pipeline) -> None:
+    """Identify the caller and count the request against its rate limit (before everything else)."""
+    with pipeline.database.transaction() as session:
+        identity = None
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.startswith("Bearer ") else ""
+        if token.startswith(auth.TEST_PREFIX):
+            identity = auth.find_key(session, token)
+        if identity is not None:
+            key, company = identity
+            bucket, plan = f"key:{key.id}", pipeline.spec.plans[company.plan]
+        else:
+            bucket, plan = f"anon:{request.remote_addr}", pipeline.spec.plans[ANONYMOUS_PLAN]
+        g.rate = pipeline.limiter.hit(session, bucket, plan.requests_per_minute)
+    g.identity = identity
+    if g.rate.exceeded:
+        raise g.rate.error()
+
+
+def _view(pipeline: Pipeline, spec_path: str, operations: dict[str, Operation]) -> Callable[..., Response]:
+    allowed = sorted(operations)
+
+    def view(**path_args: str) -> Response:
+        op = operations.get(request.method)
+        if op is None:
+            raise MethodNotAllowed(request.method, pipeline.spec.base_path + spec_path, allowed)
+        g.operation = op
+        return serve(pipeline, op, path_args)
+
+    return view
+
+
+def _body(pipeline: Pipeline, op: Operation) -> Any:
+    """The parsed JSON body: 415 if not JSON, 400 if malformed or required and absent."""
+    if op.request_schema is None:
+        return None
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if op.body_required:
+            raise BadRequest("Request body is required", details=[detail("body", "required")])
+        return {}
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType(f"Request body must be application/json, not {request.mimetype or 'untyped'}")
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadRequest(f"Malformed JSON: {error}") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def serve(pipeline: Pipeline, op: Operation, path_args: dict[str, str]) -> Response:
+    """Run one operation for the current request; raises ApiError for the envelope."""
+    auth.bearer_token(request.headers.get("Authorization"))
+    if g.identity is None:
+        raise Unauthorized(auth.UNKNOWN)
+    key, company = g.identity
+    auth.require_scopes(key, op.scopes)
+    body = _body(pipeline, op)
+    valid = pipeline.validators[op.operation_id].validate(path_args, request.args, request.headers, body)
+    handler = pipeline.handlers[op.operation_id]
+    idem_key = valid.headers.get("Idempotency-Key") if op.idempotent else None
+    try:
+        return _run(pipeline, op, handler, key, company, valid, idem_key)
+    except KeyTaken:
+        with pipeline.database.transaction() as session:
+            replay = idempotency.stored_response(session, company.id, idem_key, g.fingerprint, clock.now_for(company))
+        if replay is None:
+            raise ApiError("Idempotency-Key is held by a request that failed; retry") from None
+        return _replayed(replay)
+
+
+def _replayed(replay: idempotency.Replay) -> Response:
+    response = json_response(replay.status, replay.body)
+    response.headers[idempotency.REPLAY_HEADER] = "true"
+    return response
+
+
+def _run(pipeline: Pipeline, op: Operation, handler: Handler, key: ApiKey, company: Company, valid: Any, idem_key: str | None) -> Response:
+    with pipeline.database.transaction() as session:
+        company = session.get(Company, company.id) or company
+        business = auth.business_for(session, company, valid.headers.get("X-Business-Id"))
+        now = clock.now_for(company)
+        record = None
+        if idem_key is not None:
+            g.fingerprint = idempotency.fingerprint(op.method, request.path, business.id, valid.body)
+            replay = idempotency.stored_response(session, company.id, idem_key, g.fingerprint, now)
+            if replay is not None:
+                return _replayed(replay)
+            try:
+                record = idempotency.claim(session, company.id, idem_key, g.fingerprint, op.operation_id, now)
+            except IntegrityError:
+                raise KeyTaken() from None
+        ctx = RequestContext(
+            operation=op,
+            spec=pipeline.spec,
+            session=session,
+            company=company,
+            business=business,
+            key=key,
+            path=valid.path,
+            query=valid.query,
+            headers=valid.headers,
+            body=valid.body,
+            now=now,
+            request_id=g.request_id,
+            settings=pipeline.settings,
+            event_sink=pipeline.event_sink,
+        )
+        status, payload = handler(ctx)
+        data = None if payload is None else to_json(payload)
+        if record is not None:
+            record.status, record.body = status, data or b""
+    return json_response(status, data)
+
+
+def started() -> float:
+    """Monotonic start time of the current request."""
+    return g.get("started", time.perf_counter())

@@ -1,0 +1,93 @@
+"""The database: engine creation per URL, transactions, and schema creation."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from sandbox.storage.base import Base
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def normalize_url(url: str) -> str:
+    """`:memory:` as a URL; plain `postgresql://` mapped to the psycopg 3 driver."""
+    if url == ":memory:":
+        return "sqlite:///:memory:"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class Database:
+    """One engine and its sessions.
+
+    On SQLite every transaction starts with `BEGIN IMMEDIATE`, so writers queue on the
+    database lock instead of failing on a lock upgrade; an in-memory database lives on one
+    shared connection, so its transactions are serialized in-process.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = normalize_url(url)
+        parsed = make_url(self.url)
+        self.dialect = parsed.get_backend_name()
+        self._memory_lock: threading.RLock | None = None
+        self.engine = self._create_engine(parsed)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def _create_engine(self, parsed: Any) -> Engine:
+        if self.dialect != "sqlite":
+            return create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        in_memory = parsed.database in (None, "", ":memory:")
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        if in_memory:
+            kwargs["poolclass"] = StaticPool
+            self._memory_lock = threading.RLock()
+        engine = create_engine(self.url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself
+            cursor = dbapi_connection.cursor()
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def on_begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+
+    def create_schema(self) -> None:
+        """Create every table that does not exist yet."""
+        import sandbox.storage.models  # noqa: F401  (registers every table)
+
+        Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any exception."""
+        lock = self._memory_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self.sessions() as session, session.begin():
+                yield session
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
