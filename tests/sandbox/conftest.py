@@ -1,0 +1,129 @@
+"""Sandbox apps under test: SQLite always, PostgreSQL too when SANDBOX_TEST_POSTGRES_URL is set.
+
+Every app validates every response against the spec with openapi-core (strict mode), so a
+handler that answers off-spec fails the test that reached it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, select, text
+
+from sandbox.app import create_app
+from sandbox.config import SandboxConfig
+from sandbox.storage.core import ApiKey, Company
+from sandbox.storage.database import normalize_url
+
+POSTGRES_URL = os.environ.get("SANDBOX_TEST_POSTGRES_URL")
+BASE = "/api/v1"
+
+
+@dataclass(frozen=True)
+class Key:
+    """A fixture key and what it belongs to."""
+
+    secret: str
+    company_id: str
+    plan: str
+    label: str
+    scopes: tuple[str, ...]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secret}"}
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A seeded SQLite file, made once and copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "sandbox.db"
+    app = create_app(SandboxConfig(database_url=f"sqlite:///{path}", webhook_worker=False))
+    app.extensions["sandbox"].database.dispose()
+    return path
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    target = tmp_path / "sandbox.db"
+    shutil.copy(sqlite_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh schema of the test PostgreSQL server, dropped afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip("SANDBOX_TEST_POSTGRES_URL is not set")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(normalize_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A seeded-on-start database: SQLite, and PostgreSQL when configured."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+def build_app(url: str, **settings: Any) -> Flask:
+    settings.setdefault("rate_limit_scale", 0)
+    settings.setdefault("webhook_worker", False)
+    return create_app(SandboxConfig(database_url=url, strict_responses=True, **settings))
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    """A strict sandbox with rate limits lifted (their own tests use `limited_app`)."""
+    flask_app = build_app(database_url)
+    yield flask_app
+    flask_app.extensions["sandbox"].database.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def keys_of(app: Flask) -> list[Key]:
+    """Every fixture key, ordered by plan then label."""
+    with app.extensions["sandbox"].database.transaction() as session:
+        rows = session.execute(select(ApiKey, Company).join(Company, Company.id == ApiKey.company_id)).all()
+        keys = [Key(k.secret, c.id, c.plan, k.label, tuple(k.scopes)) for k, c in rows]
+    return sorted(keys, key=lambda k: (k.plan, k.label))
+
+
+def key_for(app: Flask, plan: str = "starter", label: str = "Full access") -> Key:
+    return next(k for k in keys_of(app) if k.plan == plan and k.label == label)
+
+
+@pytest.fixture
+def key(app: Flask) -> Key:
+    """The full-access key of the starter company (the one with two businesses)."""
+    return key_for(app)
+
+
+@pytest.fixture
+def read_only_key(app: Flask) -> Key:
+    return key_for(app, label="Read only")
+
+
+@pytest.fixture
+def other_key(app: Flask) -> Key:
+    """A full-access key of another company."""
+    return key_for(app, plan="professional")
