@@ -69,7 +69,7 @@ def _problems(spec: dict[str, Any]) -> list[str]:
         required = {"401", "422", "429", "500"}
         if _scopes(op):
             required.add("403")
-        if "{" in path:
+        if "{" in path or "BusinessId" in _param_refs(op):
             required.add("404")
         if "requestBody" in op:
             required |= {"400", "413", "415"}
