@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import Any
@@ -58,9 +59,9 @@ def create_app(config: SandboxConfig) -> Flask:
 
 
 def _judge(spec):  # noqa: ANN001, ANN202 - openapi-core loads slowly: only when strict
-    from sandbox.conformance import ResponseJudge
+    from sandbox.conformance import judge_for
 
-    return ResponseJudge(spec)
+    return judge_for(spec)
 
 
 def _event_sink():  # noqa: ANN202
@@ -131,7 +132,8 @@ def _install_conventions(app: Flask, pipeline: routing.Pipeline, judge: Any) -> 
         if op is not None and op.deprecated:
             response.headers["Deprecation"] = op.deprecation_header
             response.headers["Sunset"] = op.sunset_header
-        if judge is not None and op is not None:
+        # A 413's body was never read, and openapi-core would try to read it.
+        if judge is not None and op is not None and response.status_code != 413:
             try:
                 judge.check(request, response)
             except Exception as error:  # OffSpecResponse: answer 500 and say why
@@ -163,7 +165,12 @@ def _install_extras(app: Flask, spec) -> None:  # noqa: ANN001
     def healthz() -> Response:
         return routing.json_response(200, routing.to_json({"status": "ok"}))
 
+    if (blueprint := _docs_blueprint(spec.path)) is not None:
+        app.register_blueprint(blueprint)
+
+
+@functools.cache
+def _docs_blueprint(spec_path):  # noqa: ANN001, ANN202 - rendering takes a second: once per process
     from sandbox import docs
 
-    if hasattr(docs, "blueprint"):  # the reference generator lands separately
-        app.register_blueprint(docs.blueprint(spec.path))
+    return docs.blueprint(spec_path) if hasattr(docs, "blueprint") else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 from flask import Request, Response
@@ -37,3 +38,9 @@ class ResponseJudge:
             raise OffSpecResponse(
                 f"{request.method} {request.path} answered {response.status_code} off-spec:\n" + "\n".join(reasons)
             )
+
+
+@functools.cache
+def judge_for(spec: Spec) -> ResponseJudge:
+    """One judge per spec and process (building one takes a second)."""
+    return ResponseJudge(spec)

@@ -72,7 +72,7 @@ class Operation:
         return f"@{int(datetime(when.year, when.month, when.day, tzinfo=UTC).timestamp())}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Spec:
     """The parsed spec and what the sandbox reads from it."""
 
