@@ -1,0 +1,246 @@
+"""The spec's operations and webhook events as a view model the templates render.
+
+Operations are grouped as the spec groups them: `x-tagGroups` of tags, each tag in the
+order of the spec's `tags` list, operations in the order of `paths`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.docs.constraints import describe, type_label
+from sandbox.docs.examples import curl
+from sandbox.docs.schema import Field, Resolver, SchemaView
+from sandbox.docs.text import slug, to_json
+
+METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
+
+
+@dataclass(frozen=True)
+class Response:
+    """A success response: its schema, example and headers."""
+
+    status: str
+    description: str
+    schema: SchemaView | None
+    example: str | None
+    headers: tuple[Field, ...]
+
+
+@dataclass(frozen=True)
+class ErrorCase:
+    """A non-2xx response an operation documents: status, error code and when it happens."""
+
+    status: str
+    code: str
+    when: str
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation (or webhook event: `path` is then the event name, `curl` empty)."""
+
+    id: str
+    method: str
+    path: str
+    summary: str
+    description: str
+    tag: str
+    scopes: tuple[str, ...]
+    parameters: tuple[Field, ...]
+    body: SchemaView | None
+    body_required: bool
+    body_example: str | None
+    responses: tuple[Response, ...]
+    errors: tuple[ErrorCase, ...]
+    curl: str
+    deprecated: bool
+    deprecated_at: str | None
+    sunset: str | None
+    sandbox_only: bool
+    idempotent: bool
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A tag with its operations, in spec order."""
+
+    name: str
+    anchor: str
+    description: str
+    surface: str
+    operations: tuple[Operation, ...]
+
+
+@dataclass(frozen=True)
+class Group:
+    """An `x-tagGroups` entry: a named group of tags."""
+
+    name: str
+    anchor: str
+    tags: tuple[Tag, ...]
+
+
+def operations(spec: dict[str, Any], resolver: Resolver, base_url: str) -> list[Operation]:
+    """Every operation under `paths`, in spec order."""
+    found = []
+    for path, item in spec.get("paths", {}).items():
+        shared = item.get("parameters", [])
+        for method in METHODS:
+            if method in item:
+                found.append(_operation(resolver, method, path, item[method], shared, base_url))
+    return found
+
+
+def webhook_events(spec: dict[str, Any], resolver: Resolver) -> list[Operation]:
+    """The top-level `webhooks`: one entry per event, its payload as the body."""
+    events = []
+    for name, item in spec.get("webhooks", {}).items():
+        for method in METHODS:
+            if method in item:
+                events.append(_operation(resolver, method, name, item[method], [], ""))
+    return events
+
+
+def groups(spec: dict[str, Any], found: list[Operation]) -> list[Group]:
+    """Tags grouped by `x-tagGroups`; tags in no group form a trailing `Other` group."""
+    declared = {tag["name"]: tag for tag in spec.get("tags", [])}
+    names = list(dict.fromkeys([*declared, *(op.tag for op in found)]))
+    tags = {
+        name: Tag(
+            name=name,
+            anchor=f"tag-{slug(name)}",
+            description=declared.get(name, {}).get("description", ""),
+            surface=declared.get(name, {}).get("x-surface", ""),
+            operations=tuple(op for op in found if op.tag == name),
+        )
+        for name in names
+    }
+    layout = [(g["name"], g["tags"]) for g in spec.get("x-tagGroups", [])]
+    grouped = {name for _, members in layout for name in members}
+    rest = [name for name in names if name not in grouped]
+    if rest:
+        layout.append(("Other", rest))
+    return [
+        Group(name, f"group-{slug(name)}", tuple(tags[n] for n in members if n in tags))
+        for name, members in layout
+    ]
+
+
+def _operation(
+    resolver: Resolver,
+    method: str,
+    path: str,
+    op: dict[str, Any],
+    shared: list[dict[str, Any]],
+    base_url: str,
+) -> Operation:
+    """The view of one operation; `base_url` empty means no curl example."""
+    params = {}
+    for raw in [*shared, *op.get("parameters", [])]:
+        param, _ = resolver.follow(raw)
+        params[(param["name"], param["in"])] = param
+    body, body_required, body_example = None, False, None
+    body_value = None
+    if "requestBody" in op:
+        request, _ = resolver.follow(op["requestBody"])
+        body_required = bool(request.get("required"))
+        media = next(iter(request.get("content", {}).values()), {})
+        body = resolver.view(media["schema"]) if "schema" in media else None
+        if "example" in media:
+            body_value = media["example"]
+            body_example = to_json(body_value)
+    idempotent = any(name == "Idempotency-Key" for name, _ in params)
+    responses, errors = [], []
+    for status, raw in op.get("responses", {}).items():
+        response, _ = resolver.follow(raw)
+        if str(status).startswith("2"):
+            responses.append(_response(resolver, str(status), response))
+        else:
+            errors.append(_error_case(str(status), response))
+    security = op.get("security") or []
+    return Operation(
+        id=op.get("operationId") or slug(f"{method} {path}"),
+        method=method,
+        path=path,
+        summary=op.get("summary", ""),
+        description=op.get("description", ""),
+        tag=(op.get("tags") or ["Other"])[0],
+        scopes=tuple(scope for entry in security for scopes in entry.values() for scope in scopes),
+        parameters=tuple(parameter_field(resolver, p) for p in params.values()),
+        body=body,
+        body_required=body_required,
+        body_example=body_example,
+        responses=tuple(responses),
+        errors=tuple(errors),
+        curl=curl(method, base_url + path, list(params.values()), body_value, idempotent)
+        if base_url
+        else "",
+        deprecated=bool(op.get("deprecated")),
+        deprecated_at=_text(op.get("x-deprecated-at")),
+        sunset=_text(op.get("x-sunset")),
+        sandbox_only=bool(op.get("x-sandbox-only")),
+        idempotent=idempotent,
+    )
+
+
+def parameter_field(resolver: Resolver, param: dict[str, Any]) -> Field:
+    """A parameter as a row: its schema's type and notes, plus its own example."""
+    schema, _ = resolver.schema(param.get("schema", {}))
+    notes = describe(
+        {**schema, **({"example": param["example"]} if "example" in param else {})}, resolver.schema
+    )
+    return Field(
+        path="",
+        name=param["name"],
+        type=type_label(schema, resolver.schema),
+        required=bool(param.get("required")),
+        description=param.get("description") or schema.get("description", ""),
+        notes=notes,
+        test_values=tuple(param.get("x-test-values", schema.get("x-test-values", ()))),
+        location=param["in"],
+    )
+
+
+def _response(resolver: Resolver, status: str, response: dict[str, Any]) -> Response:
+    """A success response's view."""
+    media = next(iter(response.get("content", {}).values()), {})
+    headers = [
+        header_field(resolver, name, raw) for name, raw in response.get("headers", {}).items()
+    ]
+    return Response(
+        status=status,
+        description=response.get("description", ""),
+        schema=resolver.view(media["schema"]) if "schema" in media else None,
+        example=to_json(media["example"]) if "example" in media else None,
+        headers=tuple(headers),
+    )
+
+
+def header_field(resolver: Resolver, name: str, raw: dict[str, Any]) -> Field:
+    """A response header as a row: name, type, whether always sent, and what it means."""
+    header, _ = resolver.follow(raw)
+    schema, _ = resolver.schema(header.get("schema", {}))
+    return Field(
+        path="",
+        name=name,
+        type=type_label(schema, resolver.schema),
+        required=bool(header.get("required")),
+        description=header.get("description", ""),
+        location="header",
+    )
+
+
+def _error_case(status: str, response: dict[str, Any]) -> ErrorCase:
+    """An error response's code (from its example) and when it happens (its description)."""
+    media = next(iter(response.get("content", {}).values()), {})
+    example = media.get("example")
+    code = example.get("code", "") if isinstance(example, dict) else ""
+    when = response.get("description", "").removeprefix(f"`{code}`:").strip()
+    return ErrorCase(status, code, when)
+
+
+def _text(value: Any) -> str | None:
+    """A scalar extension value (a date, say) as text; None stays None."""
+    return None if value is None else str(value)

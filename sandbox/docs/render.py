@@ -1,0 +1,58 @@
+"""Renders a `Reference` to one self-contained HTML page and to Markdown, with our templates."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from sandbox.docs import text
+from sandbox.docs.reference import Reference
+
+HERE = Path(__file__).parent
+
+
+def _environment() -> Environment:
+    """The Jinja environment: HTML templates autoescaped, Markdown ones not."""
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        md=text.markdown,
+        md_inline=text.markdown_inline,
+        highlight=text.highlight,
+        cell=text.cell,
+        humanize=text.humanize,
+    )
+    return env
+
+
+ENVIRONMENT = _environment()
+
+
+def html(reference: Reference) -> str:
+    """The HTML page; its CSS and JavaScript are inline, so it loads nothing else."""
+    css = (HERE / "static" / "docs.css").read_text(encoding="utf-8") + text.highlight_css()
+    script = (HERE / "static" / "docs.js").read_text(encoding="utf-8")
+    template = ENVIRONMENT.get_template("page.html.j2")
+    return template.render(ref=reference, css=css, script=script)
+
+
+def markdown(reference: Reference) -> str:
+    """The same reference as one Markdown document."""
+    document = ENVIRONMENT.get_template("reference.md.j2").render(ref=reference)
+    return _tidy(document)
+
+
+def _tidy(document: str) -> str:
+    """Markdown with runs of blank lines folded into one, except inside fenced code."""
+    parts = re.split(r"(^```[^\n]*\n.*?^```$)", document, flags=re.MULTILINE | re.DOTALL)
+    for index in range(0, len(parts), 2):  # even parts are outside code fences
+        parts[index] = re.sub(r"\n{3,}", "\n\n", parts[index])
+    return "".join(parts)

@@ -1,0 +1,71 @@
+"""Text transforms the templates use: Markdown to HTML, code highlighting, table cells."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+
+# Raw HTML in spec descriptions is escaped, never passed through: the spec is data.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+_FORMATTER = HtmlFormatter(nowrap=True, classprefix="hl-")
+_LANGUAGES = {"bash": "bash", "json": "json", "js": "javascript", "python": "python"}
+
+
+def markdown(text: str | None) -> Markup:
+    """Markdown (CommonMark with tables) as HTML; an empty string for None."""
+    return Markup(_MARKDOWN.render(text or ""))
+
+
+def markdown_inline(text: str | None) -> Markup:
+    """Markdown of one line as inline HTML, without a wrapping paragraph."""
+    return Markup(_MARKDOWN.renderInline(text or ""))
+
+
+def highlight(code: str, language: str) -> Markup:
+    """Code as HTML spans with `hl-` classes (colours come from `highlight_css`)."""
+    lexer = get_lexer_by_name(_LANGUAGES.get(language, language))
+    return Markup(pygments_highlight(code, lexer, _FORMATTER))
+
+
+def highlight_css() -> str:
+    """The CSS rules for the spans `highlight` produces, scoped to `.code`."""
+    return HtmlFormatter(style="github-dark", classprefix="hl-").get_style_defs(".code")
+
+
+def to_json(value: Any) -> str:
+    """A value as pretty JSON, keeping non-ASCII characters readable."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def cell(text: Any) -> str:
+    """Text made safe for one Markdown table cell: one line, pipes escaped."""
+    flat = re.sub(r"\s*\n\s*", " ", str(text if text is not None else "")).strip()
+    return flat.replace("|", "\\|")
+
+
+def slug(text: str) -> str:
+    """An anchor id for a heading: lower case, words joined by hyphens."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def humanize(key: str) -> str:
+    """A spec key such as `requests_per_minute` as a heading: `Requests per minute`."""
+    words = key.replace("_", " ").replace("-", " ").strip()
+    words = re.sub(r"\bai\b", "AI", words)
+    return words[:1].upper() + words[1:]
+
+
+def number(value: Any, empty: str = "unlimited") -> str:
+    """A count with thousands separators; `empty` for None."""
+    if value is None:
+        return empty
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return f"{value:,}"

@@ -1,0 +1,44 @@
+"""Fixtures of the docs tests: the spec, and the reference built from it once per session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sandbox import docs
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi.yaml"
+
+
+@dataclass(frozen=True)
+class Built:
+    """The outputs of one `docs.build`."""
+
+    paths: list[Path]
+    html: str
+    markdown: str
+
+
+@pytest.fixture(scope="session")
+def spec_path() -> Path:
+    return SPEC_PATH
+
+
+@pytest.fixture(scope="session")
+def spec(spec_path: Path) -> dict[str, Any]:
+    return yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def built(spec_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    out_dir = tmp_path_factory.mktemp("docs")
+    paths = docs.build(spec_path, out_dir)
+    return Built(
+        paths=paths,
+        html=(out_dir / "index.html").read_text(encoding="utf-8"),
+        markdown=(out_dir / "reference.md").read_text(encoding="utf-8"),
+    )
