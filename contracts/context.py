@@ -1,0 +1,75 @@
+"""A run's shared state: the spec, one client per key, what each key can do, the budgets."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from contracts.account import Account
+from contracts.client import Client, Recorder
+from contracts.factory import Factory
+from contracts.profile import Profile
+from contracts.spec import Spec
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A property every implementation must have, with a stable id (`envelope.request-id`)."""
+
+    id: str
+    statement: str
+
+    @property
+    def family(self) -> str:
+        return self.id.split(".", 1)[0]
+
+
+@dataclass
+class Keyed:
+    """One key: its client, its account, and a factory creating resources with it."""
+
+    label: str
+    client: Client
+    account: Account
+    factory: Factory
+
+
+@dataclass
+class Context:
+    """Everything a rule family may use; built once per run by the runner."""
+
+    spec: Spec
+    base_url: str
+    main: Keyed
+    others: list[Keyed]
+    profile: Profile
+    seed: int
+    recorder: Recorder
+    progress: Callable[[str], None] = lambda message: None
+    token: str = field(default_factory=lambda: secrets.token_hex(4))
+
+    def __post_init__(self) -> None:
+        self.random = random.Random(self.seed)
+
+    @property
+    def keys(self) -> list[Keyed]:
+        return [self.main, *self.others]
+
+    @property
+    def other(self) -> Keyed | None:
+        """A key of another company, for the isolation rules."""
+        return next(
+            (k for k in self.others if k.account.company_id != self.main.account.company_id), None
+        )
+
+    def secrets(self) -> dict[str, str]:
+        """Reproduction variable name -> key, so reports never print a key."""
+        names = ("CONTRACTS_KEY", "CONTRACTS_OTHER_KEY", "CONTRACTS_EXTRA_KEY")
+        found = {}
+        for index, keyed in enumerate(self.keys):
+            name = names[min(index, 2)] + (str(index - 1) if index > 2 else "")
+            if keyed.client.key:
+                found[name] = keyed.client.key
+        return found

@@ -1,0 +1,123 @@
+"""The schemathesis adapter: a schema configured for one run, and its events in kit terms.
+
+Nothing is registered globally (no `schemathesis.hook`, no `schemathesis.check`): the
+auth provider and the `after_call` hook live on this run's schema only, so importing the
+kit never changes another schemathesis run in the same process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import schemathesis
+from schemathesis.engine import Status, events, from_schema
+
+from contracts.context import Context
+from contracts.exchange import Exchange
+from contracts.outcome import Failure
+
+BUSINESS_HEADER = "X-Business-Id"
+
+
+def build_schema(
+    ctx: Context,
+    document: dict[str, Any],
+    checks: list[str],
+    known: tuple[str, ...],
+    off: tuple[str, ...],
+) -> Any:
+    """A schemathesis schema for `document`, sending the main key.
+
+    Of the `known` checks only those in `checks` run; the `off` ones never do.
+    """
+    profile = ctx.profile
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": ctx.seed,
+            "max-time": profile.fuzz_seconds,
+            "suppress-health-check": ["all"],
+            "base-url": ctx.base_url,
+            "rate-limit": "auto",
+            "workers": 1,
+            "generation": {"max-examples": profile.fuzz_examples},
+            "phases": {"stateful": {"max-steps": profile.stateful_steps}},
+            "checks": {name: {"enabled": name in checks} for name in (*known, *off)},
+        }
+    )
+    schema = schemathesis.openapi.from_dict(document, config=config)
+    keyed = ctx.main
+    business = keyed.account.raw.get("business", {}).get("id")
+
+    class KeyProvider:
+        """Sends the main key, keeps under its rate limit, pins the business."""
+
+        def get(self, case: Any, context: Any) -> str | None:
+            return keyed.client.key
+
+        def set(self, case: Any, data: str, context: Any) -> None:
+            keyed.client.throttle.wait()
+            case.headers = case.headers or {}
+            case.headers["Authorization"] = f"Bearer {data}"
+            # A business id of another company is 404, which most operations do not
+            # document: the fuzzer keeps to the key's own business (tenancy has its rule).
+            if business and BUSINESS_HEADER in case.headers:
+                case.headers[BUSINESS_HEADER] = business
+
+    schema.auth(refresh_interval=None)(KeyProvider)
+
+    def after_call(context: Any, case: Any, response: Any) -> None:
+        exchange = as_exchange(response, case.operation.definition.raw.get("operationId"))
+        keyed.client.throttle.observe(exchange.headers)
+        ctx.recorder.add(exchange)
+
+    schema.hooks.register_hook_with_name(after_call, "after_call")
+    return schema
+
+
+def events_of(schema: Any) -> Iterator[tuple[str, Any]]:
+    """Run the engine; yield ("passed", check name), ("failure", Failure) and ("error", text)."""
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            yield from _scenario(event.recorder)
+        elif isinstance(event, events.NonFatalError):
+            yield "error", f"{event.label}: {event.info.title}: {event.info.message[:300]}"
+        elif isinstance(event, events.FatalError):
+            yield "error", f"schemathesis stopped: {event.exception}"
+        elif isinstance(event, events.EngineFinished):
+            for failure in event.failures:
+                yield "failure", Failure("", "run", failure.title, failure.message)
+
+
+def _scenario(recorder: Any) -> Iterator[tuple[str, Any]]:
+    for case_id, nodes in recorder.checks.items():
+        for node in nodes:
+            if node.status == Status.SUCCESS:
+                yield "passed", node.name
+            elif node.failure_info is not None:
+                failure = node.failure_info.failure
+                interaction = recorder.interactions.get(case_id)
+                exchange = None
+                if interaction is not None and interaction.response is not None:
+                    exchange = as_exchange(interaction.response, None)
+                case = recorder.cases.get(case_id)
+                subject = case.value.operation.label if case is not None else recorder.label
+                message = " ".join(str(failure.message).split())
+                yield "failure", Failure(node.name, subject, failure.title, message[:400], exchange)
+
+
+def as_exchange(response: Any, operation_id: str | None) -> Exchange:
+    """A schemathesis response as the kit's own exchange record."""
+    request = response.request
+    body = request.body
+    headers = {k: ", ".join(v) if isinstance(v, list) else v for k, v in response.headers.items()}
+    return Exchange(
+        method=request.method or "GET",
+        url=request.url or "",
+        request_headers=dict(request.headers),
+        request_body=body.encode() if isinstance(body, str) else body,
+        status=response.status_code,
+        headers=headers,
+        body=response.content,
+        operation_id=operation_id,
+    )

@@ -1,0 +1,59 @@
+"""What a rule found: counts of checks that held, failures with their evidence, skips."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from contracts.exchange import Exchange
+
+
+@dataclass
+class Failure:
+    """One check that did not hold, with what it expected and what came back."""
+
+    rule_id: str
+    subject: str
+    expected: str
+    got: str
+    exchange: Exchange | None = None
+    curl: str | None = None
+
+
+@dataclass
+class Verdict:
+    """The tally of one rule over a run."""
+
+    rule_id: str
+    passed: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    skips: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def expect(
+        self,
+        holds: bool,
+        subject: str,
+        expected: str,
+        exchange: Exchange | None = None,
+        got: str | None = None,
+    ) -> bool:
+        """Count one check; record a failure with its evidence when it does not hold."""
+        if holds:
+            self.passed += 1
+        else:
+            shown = got if got is not None else (exchange.summary() if exchange else "nothing")
+            self.failures.append(Failure(self.rule_id, subject, expected, shown, exchange))
+        return holds
+
+    def skip(self, reason: str) -> None:
+        """Note something the rule could not check, and why (shown in the report)."""
+        if reason not in self.skips:
+            self.skips.append(reason)
+
+    @property
+    def status(self) -> str:
+        if self.failures:
+            return "fail"
+        if self.passed:
+            return "pass"
+        return "skip"

@@ -1,0 +1,43 @@
+"""How hard a run tries: `quick` for every commit, `full` for a nightly or release run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Budgets of one run; every rule reads the ones it needs."""
+
+    name: str
+    fuzz_examples: int  # schemathesis examples per operation and phase
+    fuzz_seconds: int  # schemathesis time budget for all its phases
+    stateful_steps: int  # schemathesis stateful phase: steps per scenario
+    probe_all: bool  # auth and envelope probes: every operation, or one per tag
+    max_pages: int  # pagination: pages walked per list at most
+    concurrency: int  # idempotency: parallel requests sharing one key
+    exhaust_budget: int  # rate limits: most requests spent to reach a 429
+
+
+PROFILES = {
+    "quick": Profile(
+        name="quick",
+        fuzz_examples=4,
+        fuzz_seconds=25,
+        stateful_steps=6,
+        probe_all=False,
+        max_pages=6,
+        concurrency=4,
+        exhaust_budget=1_200,
+    ),
+    "full": Profile(
+        name="full",
+        fuzz_examples=40,
+        fuzz_seconds=420,
+        stateful_steps=20,
+        probe_all=True,
+        max_pages=40,
+        concurrency=8,
+        exhaust_budget=5_000,
+    ),
+}

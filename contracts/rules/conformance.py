@@ -1,0 +1,86 @@
+"""Spec conformance through schemathesis: every operation, then the stateful phase via links.
+
+Schemathesis runs in-process (`contracts.fuzzing`) on the spec minus its sandbox-only
+operations; each of its checks feeds the rule named after the property it checks.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from contracts.context import Context, Rule
+from contracts.outcome import Verdict
+from contracts.spec import METHODS
+
+CHECKS = {
+    "not_a_server_error": "conformance.server-error",
+    "status_code_conformance": "conformance.status-code",
+    "content_type_conformance": "conformance.content-type",
+    "response_headers_conformance": "conformance.headers",
+    "response_schema_conformance": "conformance.response-schema",
+    "negative_data_rejection": "conformance.negative-data",
+    "missing_required_header": "conformance.negative-data",
+    "positive_data_acceptance": "conformance.positive-data",
+    "unsupported_method": "conformance.unsupported-method",
+    "allow_header_conformance": "conformance.unsupported-method",
+    "ignored_auth": "conformance.ignored-auth",
+    "use_after_free": "conformance.use-after-free",
+    "ensure_resource_availability": "conformance.resource-availability",
+}
+RULES = (
+    Rule("conformance.server-error", "No request, however odd, is answered with a 5xx."),
+    Rule("conformance.status-code", "Every status answered is documented for the operation."),
+    Rule("conformance.content-type", "Every response has a documented Content-Type."),
+    Rule("conformance.headers", "Every response carries its documented headers, valid."),
+    Rule("conformance.response-schema", "Every response body validates against its schema."),
+    Rule("conformance.negative-data", "Data the schema forbids is rejected with a 4xx."),
+    Rule("conformance.positive-data", "Data the schema allows is not rejected as invalid."),
+    Rule("conformance.unsupported-method", "A method a path lacks is 405 with an Allow header."),
+    Rule("conformance.ignored-auth", "An operation that needs a key refuses a missing or bad one."),
+    Rule("conformance.use-after-free", "A deleted resource stays gone (404) for its operations."),
+    Rule("conformance.resource-availability", "A created resource is available to its links."),
+    Rule("conformance.reached", "The fuzzer got 2xx answers: the key works for the spec."),
+)
+OFF = ("object_level_authorization",)  # needs a second user's credentials schemathesis lacks
+
+
+def contract_document(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the spec without sandbox-only operations (and paths left empty)."""
+    document = copy.deepcopy(document)
+    for path, item in list(document["paths"].items()):
+        for method in [m for m in METHODS if m in item and item[m].get("x-sandbox-only")]:
+            del item[method]
+        if not any(m in item for m in METHODS):
+            del document["paths"][path]
+    return document
+
+
+def check(ctx: Context, verdicts: dict[str, Verdict]) -> None:
+    """Run schemathesis once with the selected checks; sort what it finds into the rules."""
+    from contracts import fuzzing  # schemathesis is imported only when fuzzing runs
+
+    enabled = sorted({name for name, rule in CHECKS.items() if rule in verdicts})
+    schema = fuzzing.build_schema(
+        ctx, contract_document(ctx.spec.document), enabled, tuple(CHECKS), OFF
+    )
+    seen = len(ctx.recorder.snapshot())
+    for kind, payload in fuzzing.events_of(schema):
+        if kind == "passed" and CHECKS.get(payload) in verdicts:
+            verdicts[CHECKS[payload]].passed += 1
+        elif kind == "failure":
+            rule = CHECKS.get(payload.rule_id, "conformance.server-error")
+            payload.rule_id = rule
+            if rule in verdicts:
+                verdicts[rule].failures.append(payload)
+        elif kind == "error":
+            ctx.progress(f"schemathesis: {payload}")
+    if verdict := verdicts.get("conformance.reached"):
+        answers = ctx.recorder.snapshot()[seen:]
+        reached = sum(1 for answer in answers if answer.ok)
+        verdict.expect(
+            reached > 0,
+            "all operations",
+            "at least one 2xx while fuzzing",
+            got=f"{reached} 2xx among {len(answers)} answers",
+        )

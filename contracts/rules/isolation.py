@@ -1,0 +1,139 @@
+"""Tenant isolation: what one company creates, another can neither see nor touch.
+
+For every create, the resource is made with the main key; then each operation its
+response links to (read, update, delete, cancel, list-by-parent, pay) is called with a
+key of another company, which must get 404, and the resource must be unchanged.
+"""
+
+from __future__ import annotations
+
+from contracts.context import Context, Keyed, Rule
+from contracts.exchange import Exchange
+from contracts.factory import SetupError, expand
+from contracts.links import evaluate
+from contracts.outcome import Verdict
+from contracts.rules.idempotency import counting_list
+from contracts.spec import Operation
+
+RULES = (
+    Rule("isolation.read", "A resource of one company is 404 to another company's key on reads."),
+    Rule(
+        "isolation.write",
+        "Another company's key gets 404 on updates, deletes and actions, and the resource stays "
+        "unchanged.",
+    ),
+    Rule("isolation.list", "A resource of one company never appears in another company's list."),
+)
+
+
+def check(ctx: Context, verdicts: dict[str, Verdict]) -> None:
+    """Create each resource with the main key and aim every linked operation at it."""
+    other = ctx.other
+    if other is None:
+        for verdict in verdicts.values():
+            verdict.skip("no --other-key: a key of another company is needed")
+        return
+    for create in ctx.spec.creates:
+        if not create.links:
+            continue
+        ctx.progress(f"isolation {create.operation_id}")
+        factory = ctx.main.factory.fresh()
+        try:
+            body = factory.body(create)
+            made = factory.send(create, params=factory.path_params(create), body=body)
+        except SetupError as exc:
+            made = exc.exchange
+        if not made.ok:
+            for verdict in verdicts.values():
+                verdict.expect(False, create.label, "2xx for the spec's example", made)
+            continue
+        check_links(ctx, other, create, made, body, verdicts)
+        if listed := verdicts.get("isolation.list"):
+            check_list(ctx, other, create, made, listed)
+
+
+def check_links(
+    ctx: Context,
+    other: Keyed,
+    create: Operation,
+    made: Exchange,
+    body: object,
+    verdicts: dict[str, Verdict],
+) -> None:
+    links = [(ctx.spec.operation(link.operation_id), link) for link in create.links]
+    reads = [(op, link) for op, link in links if op.method == "get" and not op.lists]
+    read_op, read_link = reads[0] if reads else (None, None)
+
+    def read() -> Exchange | None:
+        if read_op is None or read_link is None:
+            return None
+        params = {
+            k: evaluate(v, request_body=body, response=made)
+            for k, v in read_link.parameters.items()
+        }
+        return ctx.main.client.request(
+            "GET", expand(read_op.path, params), operation_id=read_op.operation_id
+        )
+
+    for target, link in links:
+        if target.sandbox_only:
+            continue
+        writes = target.method != "get"
+        verdict = verdicts.get("isolation.write" if writes else "isolation.read")
+        if verdict is None:
+            continue
+        if other.account.lacks(target.scopes):
+            verdict.skip(f"{target.label}: the other key lacks {', '.join(target.scopes)}")
+            continue
+        before = read() if writes else None
+        params = {
+            k: evaluate(v, request_body=body, response=made) for k, v in link.parameters.items()
+        }
+        sent_body = None
+        if link.request_body is not None:
+            sent_body = {
+                k: evaluate(v, request_body=body, response=made)
+                for k, v in link.request_body.items()
+            }
+        elif target.body_schema is not None:
+            sent_body = target.body_example
+        answer = other.factory.send(target, params=params, body=sent_body)
+        if link.request_body is not None:
+            # The id travels in the body: any refusal will do, acceptance never.
+            verdict.expect(
+                400 <= answer.status < 500 and answer.status != 403,
+                target.label,
+                f"a 4xx (not 403) for another company's {link.name} target",
+                answer,
+            )
+        else:
+            verdict.expect(
+                answer.status == 404, target.label, "404 for another company's resource", answer
+            )
+        if before is not None:
+            after = read()
+            verdict.expect(
+                after is not None and after.status == before.status and after.body == before.body,
+                target.label,
+                "the resource unchanged for its owner",
+                after,
+            )
+
+
+def check_list(ctx: Context, other: Keyed, create: Operation, made: Exchange, v: Verdict) -> None:
+    listing = counting_list(ctx.spec, create)
+    made_id = (made.json() or {}).get("id")
+    if listing is None or not made_id or listing.path_parameters:
+        return
+    if other.account.lacks(listing.scopes):
+        v.skip(f"{listing.label}: the other key lacks {', '.join(listing.scopes)}")
+        return
+    answer = other.factory.send(listing, params={}, query={"limit": 200})
+    items = (answer.json() or {}).get("items") if answer.ok else None
+    ids = {item.get("id") for item in items or [] if isinstance(item, dict)}
+    v.expect(
+        answer.ok and made_id not in ids,
+        listing.label,
+        f"no {made_id} in another company's list",
+        answer,
+    )

@@ -1,0 +1,102 @@
+"""A run: check the keys, build the context, run the selected rule families in order."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from contracts.account import fetch_account
+from contracts.client import Client, Recorder
+from contracts.context import Context, Keyed, Rule
+from contracts.factory import Factory
+from contracts.outcome import Verdict
+from contracts.profile import PROFILES
+from contracts.rules import FAMILIES, select
+from contracts.spec import DEFAULT_SPEC, Spec
+
+
+@dataclass
+class Settings:
+    """What a user gives a run: the server, the keys and the budgets."""
+
+    base_url: str
+    key: str
+    other_key: str | None = None
+    extra_keys: list[str] = field(default_factory=list)
+    spec_path: Path = DEFAULT_SPEC
+    profile: str = "quick"
+    seed: int = 0
+    only: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    """The verdict of every selected rule, in run order, and the run's context."""
+
+    rules: list[Rule]
+    verdicts: dict[str, Verdict]
+    context: Context
+    seconds: float
+
+    @property
+    def failed(self) -> bool:
+        return any(v.failures for v in self.verdicts.values())
+
+
+def prepare(settings: Settings, progress: Callable[[str], None] = lambda m: None) -> Context:
+    """Load the spec and learn every key's account.
+
+    Raises Unreachable when the server does not answer, KeyRejected when a key is refused.
+    """
+    spec = Spec.load(settings.spec_path)
+    recorder = Recorder()
+    labelled = [("--key", settings.key)]
+    if settings.other_key:
+        labelled.append(("--other-key", settings.other_key))
+    labelled += [(f"--extra-key #{n + 1}", key) for n, key in enumerate(settings.extra_keys)]
+    keyed = []
+    for label, key in labelled:
+        client = Client(settings.base_url, key, recorder)
+        keyed.append(
+            Keyed(label, client, fetch_account(spec, client, label), Factory(spec, client))
+        )
+    return Context(
+        spec=spec,
+        base_url=settings.base_url,
+        main=keyed[0],
+        others=keyed[1:],
+        profile=PROFILES[settings.profile],
+        seed=settings.seed,
+        recorder=recorder,
+        progress=progress,
+    )
+
+
+def run(
+    ctx: Context,
+    rules: list[Rule],
+    on_family: Callable[[str, dict[str, Verdict]], None] = lambda family, verdicts: None,
+) -> RunResult:
+    """Run each family that has a selected rule; `on_family` is told as each one finishes."""
+    started = time.monotonic()
+    verdicts = {rule.id: Verdict(rule.id) for rule in rules}
+    for family in FAMILIES:
+        mine = {r.id: verdicts[r.id] for r in family.RULES if r.id in verdicts}
+        if not mine:
+            continue
+        name = family.RULES[0].family
+        ctx.progress(f"{name}: checking {', '.join(mine)}")
+        begun = time.monotonic()
+        family.check(ctx, mine)
+        for verdict in mine.values():
+            verdict.seconds = time.monotonic() - begun
+        on_family(name, mine)
+    return RunResult(rules, verdicts, ctx, time.monotonic() - started)
+
+
+def run_settings(settings: Settings, progress: Callable[[str], None] = lambda m: None) -> RunResult:
+    """`prepare` and `run` the rules `settings.only` selects."""
+    rules = select(settings.only)
+    return run(prepare(settings, progress), rules)

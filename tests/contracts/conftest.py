@@ -1,0 +1,69 @@
+"""Fixtures of the kit's tests: a real sandbox on a local port, its keys, and the score.
+
+The kit never imports `sandbox`; its tests do, to start one. Each fault test wraps the
+session's sandbox in one fault middleware (`faults.py`) and serves that on its own port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.contracts.serving import served
+
+BASE_PATH = "/api/v1"
+SCORE: dict[str, bool] = {}  # fault name -> caught by the rule meant for it
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """A running sandbox: its WSGI app, base URL and fixture keys."""
+
+    app: Any
+    base_url: str
+    keys: list[dict[str, Any]]
+
+    def key(self, plan: str, label: str = "Full access") -> str:
+        return next(k["key"] for k in self.keys if k["plan"] == plan and k["label"] == label)
+
+
+def start_app(path: Path, rate_limit_scale: float) -> tuple[Any, list[dict[str, Any]]]:
+    """A sandbox app on a fresh SQLite file, and its fixture keys."""
+    from sandbox.app import create_app
+    from sandbox.cli import fixture_keys
+    from sandbox.config import SandboxConfig
+
+    config = SandboxConfig(
+        database_url=f"sqlite:///{path}", rate_limit_scale=rate_limit_scale, webhook_worker=False
+    )
+    app = create_app(config)
+    return app, fixture_keys(app.extensions["sandbox"].database)
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """One sandbox for the session, rate limits lifted."""
+    app, keys = start_app(tmp_path_factory.mktemp("sandbox") / "sandbox.db", 0)
+    with served(app) as origin:
+        yield Sandbox(app, origin + BASE_PATH, keys)
+
+
+@pytest.fixture(scope="session")
+def limited_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox with the plans' own rate limits, for the rate-limit rules."""
+    app, keys = start_app(tmp_path_factory.mktemp("limited") / "sandbox.db", 1)
+    with served(app) as origin:
+        yield Sandbox(app, origin + BASE_PATH, keys)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the fault-injection score: faults caught by their rule / faults injected."""
+    if SCORE:
+        caught = sum(SCORE.values())
+        missed = sorted(name for name, ok in SCORE.items() if not ok)
+        line = f"contracts fault injection: caught {caught}/{len(SCORE)}"
+        terminalreporter.write_line(line + (f" (missed: {', '.join(missed)})" if missed else ""))
