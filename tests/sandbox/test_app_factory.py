@@ -1,0 +1,48 @@
+"""The app factory: spec-bound routing that refuses a mismatch, storage by URL."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.app import create_app
+from sandbox.config import SandboxConfig
+from sandbox.handlers import HANDLERS, PENDING
+from sandbox.routing import check_handlers
+from sandbox.spec import SpecMismatch, load_spec
+
+from .conftest import BASE, key_for
+
+
+def test_every_operation_has_a_handler_and_no_handler_is_spare() -> None:
+    check_handlers(load_spec(), HANDLERS)
+
+
+def test_no_operation_is_left_unimplemented() -> None:
+    assert PENDING == []
+
+
+def test_a_missing_handler_is_named_at_start() -> None:
+    handlers = dict(HANDLERS)
+    del handlers["getContact"]
+    handlers["getNothing"] = handlers["listContacts"]
+    with pytest.raises(SpecMismatch, match="getContact") as raised:
+        check_handlers(load_spec(), handlers)
+    assert "getNothing" in str(raised.value)
+
+
+def test_in_memory_database_is_seeded_and_served() -> None:
+    app = create_app(SandboxConfig(database_url=":memory:", webhook_worker=False, rate_limit_scale=0))
+    key = key_for(app)
+    response = app.test_client().get(f"{BASE}/crm/contacts?limit=1", headers=key.headers)
+    assert response.status_code == 200 and response.json["total"] > 0
+
+
+def test_state_survives_a_restart_on_a_file(tmp_path) -> None:  # noqa: ANN001
+    url = f"sqlite:///{tmp_path}/restart.db"
+    first = create_app(SandboxConfig(database_url=url, webhook_worker=False, rate_limit_scale=0))
+    key = key_for(first)
+    created = first.test_client().post(f"{BASE}/crm/contacts", json={"first_name": "Durable"}, headers=key.headers)
+    first.extensions["sandbox"].database.dispose()
+    second = create_app(SandboxConfig(database_url=url, webhook_worker=False, rate_limit_scale=0))
+    fetched = second.test_client().get(f"{BASE}/crm/contacts/{created.json['id']}", headers=key.headers)
+    assert fetched.status_code == 200 and fetched.json["first_name"] == "Durable"

@@ -1,0 +1,82 @@
+"""The `sandbox` command: keys, reset, and serve with a real WSGI server."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from sandbox.cli import main
+
+
+def test_keys_json_lists_keys_with_company_plan_and_scopes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keys", "--db", f"sqlite:///{tmp_path}/k.db", "--json"]) == 0
+    keys = json.loads(capsys.readouterr().out)
+    assert len(keys) >= 6
+    assert {"key", "company_id", "plan", "scopes"} <= set(keys[0])
+    assert all(k["key"].startswith("sk_test_") for k in keys)
+
+
+def test_reset_returns_to_the_seeded_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path}/r.db"
+    main(["keys", "--db", url, "--json", "--seed", "1"])
+    seed_one = json.loads(capsys.readouterr().out)
+    main(["reset", "--db", url, "--seed", "2"])
+    capsys.readouterr()
+    main(["keys", "--db", url, "--json"])
+    assert json.loads(capsys.readouterr().out) != seed_one
+    main(["reset", "--db", url, "--seed", "1"])
+    capsys.readouterr()
+    main(["keys", "--db", url, "--json"])
+    assert json.loads(capsys.readouterr().out) == seed_one
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_serve_prints_the_url_and_keys_and_answers(tmp_path: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port), "--db", f"sqlite:///{tmp_path}/s.db"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            line = process.stdout.readline()  # type: ignore[union-attr]
+            lines.append(line)
+            if line.startswith("Try:"):
+                break
+        banner = "".join(lines)
+        assert f"http://127.0.0.1:{port}/api/v1" in banner
+        key = next(word for line in lines for word in line.split() if word.startswith("sk_test_"))
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    assert response.status == 200
+                break
+            except OSError:
+                time.sleep(0.1)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/account", headers={"Authorization": f"Bearer {key}"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.headers["Server"].startswith("gunicorn")
+            assert json.load(response)["key"]["mode"] == "test"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        process.stdout.close()  # type: ignore[union-attr]
