@@ -20,12 +20,12 @@ def type_label(schema: dict[str, Any], resolve: Resolve) -> str:
         kinds = [label for label in labels if label != "null"]
         label = " or ".join(dict.fromkeys(kinds)) or "null"
         return f"nullable {label}" if len(kinds) < len(labels) else label
-    kinds = schema.get("type")
-    if isinstance(kinds, list):
-        named = [_one_type(schema, kind, resolve) for kind in kinds if kind != "null"]
+    declared = schema.get("type")
+    if isinstance(declared, list):
+        named = [_one_type(schema, kind, resolve) for kind in declared if kind != "null"]
         label = " or ".join(named) or "null"
-        return f"nullable {label}" if "null" in kinds else label
-    return _one_type(schema, kinds, resolve)
+        return f"nullable {label}" if "null" in declared else label
+    return _one_type(schema, declared, resolve)
 
 
 def _one_type(schema: dict[str, Any], kind: str | None, resolve: Resolve) -> str:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sandbox.docs.blocks import Block, Note, Sample, Schema, Table, link, records_table
 from sandbox.docs.examples import curl
 from sandbox.docs.lifecycle import test_mode, versioning, webhooks
-from sandbox.docs.model import ErrorCase, header_field, parameter_field
+from sandbox.docs.model import ErrorCase, header_field, media_of, parameter_field
 from sandbox.docs.schema import SchemaView
 from sandbox.docs.text import slug, to_json
 
@@ -47,7 +47,7 @@ def authentication(ctx: Context) -> list[Block]:
         blocks.append(Table("Keys", ("Mode", "Prefix"), rows))
     for scheme in ctx.spec.get("components", {}).get("securitySchemes", {}).values():
         scopes = scheme.get("x-scopes", {})
-        rows = tuple(
+        scope_rows = tuple(
             (
                 f"`{scope}`",
                 grants,
@@ -55,8 +55,8 @@ def authentication(ctx: Context) -> list[Block]:
             )
             for scope, grants in scopes.items()
         )
-        if rows:
-            blocks.append(Table("Scopes", ("Scope", "Grants", "Required by"), rows))
+        if scope_rows:
+            blocks.append(Table("Scopes", ("Scope", "Grants", "Required by"), scope_rows))
     return blocks + _error_sample(ctx, "401", "401 Unauthorized")
 
 
@@ -155,7 +155,7 @@ def _error_media(ctx: Context) -> dict[str, Any] | None:
     """The media type (schema and example) of the first error response of the spec."""
     for _, raw in _error_responses(ctx):
         response, _ = ctx.resolver.follow(raw)
-        media = next(iter(response.get("content", {}).values()), {})
+        media = media_of(response)
         if "schema" in media:
             return media
     return None
@@ -166,7 +166,7 @@ def _error_sample(ctx: Context, status: str, label: str) -> list[Block]:
     for code, raw in _error_responses(ctx):
         if code == status:
             response, _ = ctx.resolver.follow(raw)
-            media = next(iter(response.get("content", {}).values()), {})
+            media = media_of(response)
             if "example" in media:
                 return [Sample(label, "json", to_json(media["example"]))]
     return []
@@ -195,9 +195,13 @@ def _error_cases(ctx: Context, envelope: dict[str, Any]) -> list[ErrorCase]:
     cases = []
     for code in dict.fromkeys([*codes, *(c for c in known if c)]):
         status, when = table.get(code, ("", ""))
-        case = known.get(code)
+        documented = known.get(code)
         cases.append(
-            ErrorCase(case.status if case else status, code, (case.when if case else "") or when)
+            ErrorCase(
+                documented.status if documented else status,
+                code,
+                (documented.when if documented else "") or when,
+            )
         )
     return cases
 

@@ -64,8 +64,8 @@ def webhooks(ctx: Context) -> list[Block]:
         )
     for label, language, name in SNIPPETS:
         blocks.append(Sample(label, language, (STATIC / name).read_text(encoding="utf-8")))
-    rows = tuple((link(event.id, f"`{event.path}`"), event.description) for event in ctx.events)
-    blocks.append(Table("Event types", ("Event", "Sent when"), rows))
+    events = tuple((link(event.id, f"`{event.path}`"), event.description) for event in ctx.events)
+    blocks.append(Table("Event types", ("Event", "Sent when"), events))
     return blocks
 
 

@@ -146,7 +146,7 @@ def _operation(
     if "requestBody" in op:
         request, _ = resolver.follow(op["requestBody"])
         body_required = bool(request.get("required"))
-        media = next(iter(request.get("content", {}).values()), {})
+        media = media_of(request)
         body = resolver.view(media["schema"]) if "schema" in media else None
         if "example" in media:
             body_value = media["example"]
@@ -205,7 +205,7 @@ def parameter_field(resolver: Resolver, param: dict[str, Any]) -> Field:
 
 def _response(resolver: Resolver, status: str, response: dict[str, Any]) -> Response:
     """A success response's view."""
-    media = next(iter(response.get("content", {}).values()), {})
+    media = media_of(response)
     headers = [
         header_field(resolver, name, raw) for name, raw in response.get("headers", {}).items()
     ]
@@ -234,11 +234,17 @@ def header_field(resolver: Resolver, name: str, raw: dict[str, Any]) -> Field:
 
 def _error_case(status: str, response: dict[str, Any]) -> ErrorCase:
     """An error response's code (from its example) and when it happens (its description)."""
-    media = next(iter(response.get("content", {}).values()), {})
+    media = media_of(response)
     example = media.get("example")
     code = example.get("code", "") if isinstance(example, dict) else ""
     when = response.get("description", "").removeprefix(f"`{code}`:").strip()
     return ErrorCase(status, code, when)
+
+
+def media_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The first media type of a request body or response (its schema and example), or {}."""
+    media: dict[str, Any] = next(iter(body.get("content", {}).values()), {})
+    return media
 
 
 def _text(value: Any) -> str | None:

@@ -104,7 +104,7 @@ class Resolver:
             return
         required = set(schema.get("required", []))
         for name, sub in schema.get("properties", {}).items():
-            resolved, ref_name = self.schema(sub)
+            resolved, _ = self.schema(sub)
             yield Field(
                 path=path,
                 name=name,
@@ -114,24 +114,27 @@ class Resolver:
                 notes=describe(resolved, self.schema),
                 test_values=tuple(resolved.get("x-test-values", ())),
             )
-            if path.count(".") >= MAX_DEPTH or (ref_name and ref_name in stack):
+            if path.count(".") >= MAX_DEPTH:
                 continue
-            inner = stack + ((ref_name,) if ref_name else ())
-            for child, suffix in self._children(resolved):
-                yield from self.fields(child, f"{path}{name}{suffix}.", inner)
+            for child, suffix, child_name in self._children(sub):
+                if child_name not in stack:
+                    inner = (*stack, child_name) if child_name else stack
+                    yield from self.fields(child, f"{path}{name}{suffix}.", inner)
 
-    def _children(self, schema: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
-        """The object schemas nested in a field, with the path suffix that reaches them."""
+    def _children(self, node: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str, str | None]]:
+        """The object schemas nested in a field, each with the path suffix that reaches it
+        (`[]` through an array) and its component name (None when inline)."""
+        schema, name = self.schema(node)
         suffix = ""
-        if schema.get("type") == "array" or "array" in _types(schema):
-            schema, _ = self.schema(schema.get("items", {}))
+        if "array" in _types(schema) and "items" in schema:
+            schema, name = self.schema(schema["items"])
             suffix = "[]"
-        options = [schema]
+        options = [(schema, name)]
         if "oneOf" in schema or "anyOf" in schema:
-            options = [self.schema(v)[0] for v in schema.get("oneOf", schema.get("anyOf", []))]
-        for option in options:
+            options = [self.schema(v) for v in schema.get("oneOf", schema.get("anyOf", []))]
+        for option, option_name in options:
             if option.get("properties"):
-                yield option, suffix
+                yield option, suffix, option_name
 
 
 def _types(schema: dict[str, Any]) -> list[str]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-from pygments import highlight as pygments_highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
+from pygments import highlight as pygments_highlight  # type: ignore[import-untyped]
+from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
+from pygments.lexer import Lexer  # type: ignore[import-untyped]
+from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
 
 # Raw HTML in spec descriptions is escaped, never passed through: the spec is data.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -18,11 +20,13 @@ _FORMATTER = HtmlFormatter(nowrap=True, classprefix="hl-")
 _LANGUAGES = {"bash": "bash", "json": "json", "js": "javascript", "python": "python"}
 
 
+@functools.lru_cache(maxsize=4096)  # descriptions of shared parameters repeat on every page
 def markdown(text: str | None) -> Markup:
     """Markdown (CommonMark with tables) as HTML; an empty string for None."""
     return Markup(_MARKDOWN.render(text or ""))
 
 
+@functools.lru_cache(maxsize=4096)
 def markdown_inline(text: str | None) -> Markup:
     """Markdown of one line as inline HTML, without a wrapping paragraph."""
     return Markup(_MARKDOWN.renderInline(text or ""))
@@ -30,8 +34,13 @@ def markdown_inline(text: str | None) -> Markup:
 
 def highlight(code: str, language: str) -> Markup:
     """Code as HTML spans with `hl-` classes (colours come from `highlight_css`)."""
-    lexer = get_lexer_by_name(_LANGUAGES.get(language, language))
-    return Markup(pygments_highlight(code, lexer, _FORMATTER))
+    return Markup(pygments_highlight(code, _lexer(language), _FORMATTER))
+
+
+@functools.cache
+def _lexer(language: str) -> Lexer:
+    """The Pygments lexer for one of our language names (or a Pygments alias)."""
+    return get_lexer_by_name(_LANGUAGES.get(language, language))
 
 
 def highlight_css() -> str:
