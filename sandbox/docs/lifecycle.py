@@ -3,10 +3,15 @@ types), versioning (deprecated operations) and test mode (magic values, test clo
 
 from __future__ import annotations
 
+import calendar
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sandbox.docs.blocks import Block, Note, Sample, Schema, Table, duration, extension_blocks, link
+from sandbox.docs.model import Operation
 from sandbox.docs.schema import SchemaView
 
 if TYPE_CHECKING:
@@ -94,7 +99,23 @@ def versioning(ctx: Context) -> list[Block]:
     )
     if headers:
         blocks.append(Schema("Headers", SchemaView(None, "", "", fields=headers)))
-    return blocks
+    return blocks + _deprecation_sample(deprecated[0])
+
+
+def _deprecation_sample(op: Operation) -> list[Block]:
+    """The status line and headers a deprecated operation answers with, from its dates."""
+    try:
+        deprecated_at = date.fromisoformat(op.deprecated_at or "")
+        sunset = date.fromisoformat(op.sunset or "")
+    except ValueError:
+        return []
+    status = int(op.responses[0].status) if op.responses else 200
+    lines = [
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+        f"Deprecation: @{calendar.timegm(deprecated_at.timetuple())}",
+        f"Sunset: {format_datetime(datetime(*sunset.timetuple()[:3], tzinfo=UTC), usegmt=True)}",
+    ]
+    return [Sample(f"{op.method.upper()} {op.path}", "http", "\n".join(lines) + "\n")]
 
 
 def test_mode(ctx: Context) -> list[Block]:

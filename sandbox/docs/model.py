@@ -228,7 +228,7 @@ def header_field(resolver: Resolver, name: str, raw: dict[str, Any]) -> Field:
         type=type_label(schema, resolver.schema),
         required=bool(header.get("required")),
         description=header.get("description", ""),
-        location="header",
+        location="response header",
     )
 
 

@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sandbox.context import Reply, RequestContext
-from sandbox.handlers import account, contacts, deals, pending, sandbox_control
+from sandbox.handlers import (
+    account,
+    chat,
+    contacts,
+    deals,
+    invoices,
+    orders,
+    payments,
+    pending,
+    sandbox_control,
+    sms,
+    webhooks,
+)
 from sandbox.spec import load_spec
 
 Handler = Callable[[RequestContext], Reply]
@@ -25,6 +37,33 @@ HANDLERS: dict[str, Handler] = {
     "getDeal": deals.get_deal,
     "updateDeal": deals.update_deal,
     "deleteDeal": deals.delete_deal,
+    "sendSms": sms.send_sms,
+    "listSmsMessages": sms.list_sms_messages,
+    "getSmsMessage": sms.get_sms_message,
+    "sendChatMessage": chat.send_chat_message,
+    "listConversations": chat.list_conversations,
+    "getConversation": chat.get_conversation,
+    "listOrders": orders.list_orders,
+    "createOrder": orders.create_order,
+    "getOrder": orders.get_order,
+    "cancelOrder": orders.cancel_order,
+    "createPayment": payments.create_payment,
+    "listPayments": payments.list_payments,
+    "getPayment": payments.get_payment,
+    "createRefund": payments.create_refund,
+    "listRefunds": payments.list_refunds,
+    "getRefund": payments.get_refund,
+    "createInvoice": invoices.create_invoice,
+    "listInvoices": invoices.list_invoices,
+    "getInvoice": invoices.get_invoice,
+    "listWebhooks": webhooks.list_webhooks,
+    "createWebhook": webhooks.create_webhook,
+    "getWebhook": webhooks.get_webhook,
+    "updateWebhook": webhooks.update_webhook,
+    "deleteWebhook": webhooks.delete_webhook,
+    "listWebhookDeliveries": webhooks.list_webhook_deliveries,
+    "getWebhookDelivery": webhooks.get_webhook_delivery,
+    "sendTestWebhook": webhooks.send_test_webhook,
     # ---- metering (customers, meters, usage)
     # ---- sandbox controls
     "resetSandbox": sandbox_control.reset_sandbox,

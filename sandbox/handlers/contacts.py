@@ -6,6 +6,7 @@ from sqlalchemy import func, or_, select
 
 from sandbox.context import Reply, RequestContext
 from sandbox.errors import Conflict
+from sandbox.handlers import references
 from sandbox.ids import new_id
 from sandbox.pagination import page
 from sandbox.storage.crm import Contact, Deal
@@ -75,4 +76,4 @@ def delete_contact(ctx: RequestContext) -> Reply:
 
 # Other surfaces that refer to contacts (orders, invoices) add a check here: it returns a
 # reason the contact cannot be deleted, or None.
-REFERENCES: list = []
+REFERENCES: list = [references.contact_in_use]

@@ -1,0 +1,253 @@
+"""The delivery worker: POSTs due webhook deliveries, signed, and records every attempt.
+
+A delivery is due when it is pending and its `next_attempt_at` has come on its
+company's test clock, so advancing the clock makes retries due without waiting. Several
+processes may each run a worker on one database: a worker claims a delivery with one
+conditional UPDATE (pending, due, lease free) and goes on only if it changed that row,
+so each attempt is made once. The POST happens outside any transaction; its result is
+recorded only while the claim still holds (a webhook deleted meanwhile drops it).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import requests
+from sqlalchemy import or_, select, update
+
+from sandbox.domain import signing
+from sandbox.domain.webhooks import RetryPolicy
+from sandbox.spec import load_spec
+from sandbox.storage.base import utcnow
+from sandbox.storage.core import Company
+from sandbox.storage.database import Database
+from sandbox.storage.webhooks import DeliveryAttempt, Webhook, WebhookDelivery, WebhookEvent
+
+log = logging.getLogger("sandbox.webhooks")
+LEASE_MARGIN_SECONDS = 30
+BATCH_SIZE = 100
+ERRNO = re.compile(r"\[Errno -?\d+\][^'\")]*")
+ERROR_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed delivery and what its POST needs."""
+
+    delivery_id: str
+    token: str
+    webhook_id: str
+    url: str
+    secret: str
+    event_type: str
+    body: bytes
+    clock_offset: timedelta
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one POST came to: a status code, or the error when no response came."""
+
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def describe(error: requests.RequestException, timeout: float) -> str:
+    """A short, stable description of why no response came."""
+    if isinstance(error, requests.Timeout):
+        return f"Timed out after {timeout:g} s without a response"
+    text = str(error)
+    if match := ERRNO.search(text):
+        return f"{type(error).__name__}: {match.group(0).strip()}"
+    return f"{type(error).__name__}: {text}"[:ERROR_LENGTH]
+
+
+class DeliveryWorker:
+    """Delivers due webhook deliveries; `run_due` once, or `start` a daemon thread that polls."""
+
+    def __init__(
+        self, database: Database, poll_seconds: float = 0.5, *, policy: RetryPolicy | None = None
+    ) -> None:
+        self.database = database
+        self.poll_seconds = poll_seconds
+        self.policy = policy or RetryPolicy.from_spec(load_spec())
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start polling on a daemon thread (requests never wait for it)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="webhook-delivery", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop polling and wait for the attempt in progress to be recorded."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(self.policy.timeout_seconds + LEASE_MARGIN_SECONDS)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                attempted = self.run_due()
+            except Exception:  # a bad poll must not end the thread; the next one retries
+                log.exception("webhook delivery poll failed")
+                attempted = 0
+            if not attempted:
+                self._stopping.wait(self.poll_seconds)
+
+    def run_due(self, now: datetime | None = None) -> int:
+        """Attempt each delivery due at real time `now` (default: now); returns the count."""
+        real_now = now or utcnow()
+        attempted = 0
+        for delivery_id, company_now in self._due(real_now):
+            if self._stopping.is_set():
+                break
+            job = self._claim(delivery_id, company_now, real_now)
+            if job is not None:
+                self._record(job, self._post(job))
+                attempted += 1
+        return attempted
+
+    def _due(self, real_now: datetime) -> list[tuple[str, datetime]]:
+        """(id, company clock) of each pending, unleased delivery due on its test clock."""
+        pending = WebhookDelivery.status == "pending"
+        with self.database.transaction() as session:
+            companies = session.execute(
+                select(Company.id, Company.clock_offset_seconds).where(
+                    Company.id.in_(select(WebhookDelivery.company_id).where(pending).distinct())
+                )
+            ).all()
+            due = []
+            for company_id, offset in companies:
+                company_now = real_now + timedelta(seconds=offset or 0)
+                ids = session.scalars(
+                    select(WebhookDelivery.id)
+                    .where(
+                        pending,
+                        WebhookDelivery.company_id == company_id,
+                        WebhookDelivery.next_attempt_at <= company_now,
+                    )
+                    .where(
+                        or_(
+                            WebhookDelivery.lease_until.is_(None),
+                            WebhookDelivery.lease_until < real_now,
+                        )
+                    )
+                    .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+                    .limit(BATCH_SIZE)
+                ).all()
+                due += [(delivery_id, company_now) for delivery_id in ids]
+        return due
+
+    def _claim(self, delivery_id: str, company_now: datetime, real_now: datetime) -> Job | None:
+        """Lease the delivery if still pending, due and free; None if another worker has it."""
+        token = secrets.token_hex(8)
+        lease = timedelta(seconds=self.policy.timeout_seconds + LEASE_MARGIN_SECONDS)
+        with self.database.transaction() as session:
+            claimed = session.execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.id == delivery_id,
+                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.next_attempt_at <= company_now,
+                    or_(
+                        WebhookDelivery.lease_until.is_(None),
+                        WebhookDelivery.lease_until < real_now,
+                    ),
+                )
+                .values(lease_until=real_now + lease, lease_token=token)
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:
+                return None
+            webhook, event, offset = session.execute(
+                select(Webhook, WebhookEvent, Company.clock_offset_seconds)
+                .join(WebhookDelivery, WebhookDelivery.webhook_id == Webhook.id)
+                .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+                .join(Company, Company.id == WebhookDelivery.company_id)
+                .where(WebhookDelivery.id == delivery_id)
+            ).one()
+            return Job(
+                delivery_id=delivery_id,
+                token=token,
+                webhook_id=webhook.id,
+                url=webhook.url,
+                secret=webhook.secret,
+                event_type=event.type,
+                body=event.body.encode(),
+                clock_offset=timedelta(seconds=offset or 0),
+            )
+
+    def _post(self, job: Job) -> Result:
+        """POST the delivery once; a 2xx within the timeout is a success."""
+        timeout = self.policy.timeout_seconds
+        headers = signing.delivery_headers(
+            job.secret,
+            job.body,
+            int(time.time()),
+            webhook_id=job.webhook_id,
+            delivery_id=job.delivery_id,
+            event_type=job.event_type,
+        )
+        attempted_at = utcnow() + job.clock_offset
+        started = time.perf_counter()
+        status_code, error = None, None
+        try:
+            with requests.Session() as http:
+                http.trust_env = False  # deliveries go straight to the subscribed URL
+                response = http.post(
+                    job.url,
+                    data=job.body,
+                    headers=headers,
+                    timeout=timeout,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                status_code = response.status_code
+                response.close()
+        except requests.RequestException as failure:
+            error = describe(failure, timeout)
+        duration_ms = int((time.perf_counter() - started) * 1000)
+        return Result(attempted_at, status_code, error, duration_ms)
+
+    def _record(self, job: Job, result: Result) -> None:
+        """Append the attempt and move the delivery on, if the claim still holds."""
+        with self.database.transaction() as session:
+            delivery = session.get(WebhookDelivery, job.delivery_id, with_for_update=True)
+            if delivery is None or delivery.lease_token != job.token:
+                log.info("delivery %s was dropped or reclaimed during its attempt", job.delivery_id)
+                return
+            number = delivery.attempt_count + 1
+            session.add(
+                DeliveryAttempt(
+                    delivery_id=delivery.id,
+                    number=number,
+                    company_id=delivery.company_id,
+                    attempted_at=result.attempted_at,
+                    status_code=result.status_code,
+                    error=result.error,
+                    duration_ms=result.duration_ms,
+                )
+            )
+            delivery.attempt_count = number
+            delivery.lease_until, delivery.lease_token = None, None
+            if result.succeeded:
+                delivery.status, delivery.next_attempt_at = "succeeded", None
+            else:
+                delivery.next_attempt_at = self.policy.next_attempt(number, result.attempted_at)
+                if delivery.next_attempt_at is None:
+                    delivery.status = "failed"

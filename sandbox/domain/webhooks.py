@@ -1,0 +1,122 @@
+"""Webhook events and their deliveries: written in the request's transaction (an outbox).
+
+`record_event` is the app's event sink behind `ctx.emit`: it stores the event with the
+exact body its deliveries will POST, and one pending delivery, due at once, for each
+enabled webhook of the business subscribed to the event type. Nothing is sent here;
+the delivery worker picks deliveries up once the transaction has committed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sandbox.context import RequestContext
+from sandbox.ids import new_id
+from sandbox.spec import Spec
+from sandbox.storage.base import iso
+from sandbox.storage.webhooks import Webhook, WebhookDelivery, WebhookEvent
+
+TEST_EVENT = "webhook.test"
+# Where a test event of each type takes its sample `data`: that operation's response example.
+SAMPLE_SOURCES = {
+    "contact": "getContact",
+    "deal": "getDeal",
+    "order": "getOrder",
+    "payment": "getPayment",
+    "refund": "getRefund",
+    "invoice": "getInvoice",
+    "sms": "getSmsMessage",
+}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a delivery is attempted and how long it waits after each failure (spec values)."""
+
+    delays_seconds: tuple[int, ...]
+    max_attempts: int
+    timeout_seconds: float
+
+    @classmethod
+    def from_spec(cls, spec: Spec) -> RetryPolicy:
+        """The spec's policy: `x-test-mode` schedule and timeout, attempts per delivery."""
+        attempts = spec.raw["components"]["schemas"]["WebhookDelivery"]["properties"][
+            "attempt_count"
+        ]
+        return cls(
+            delays_seconds=tuple(spec.test_mode["webhook_retry_schedule_seconds"]),
+            max_attempts=int(attempts["maximum"]),
+            timeout_seconds=float(spec.test_mode["webhook_timeout_seconds"]),
+        )
+
+    def next_attempt(self, attempts_made: int, attempted_at: datetime) -> datetime | None:
+        """When to try again after `attempts_made` failed attempts; None once they are used up."""
+        if attempts_made >= self.max_attempts:
+            return None
+        return attempted_at + timedelta(seconds=self.delays_seconds[attempts_made - 1])
+
+
+def event_body(ctx: RequestContext, event_id: str, event_type: str, data: dict[str, Any]) -> str:
+    """The `WebhookEvent` JSON a delivery POSTs, as text."""
+    event = {
+        "id": event_id,
+        "type": event_type,
+        "created_at": iso(ctx.now),
+        "company_id": ctx.company.id,
+        "business_id": ctx.business.id,
+        "data": data,
+    }
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+
+
+def store_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> WebhookEvent:
+    """Add the event to the session and flush it."""
+    event_id = new_id("wev")
+    event = WebhookEvent(
+        id=event_id,
+        type=event_type,
+        body=event_body(ctx, event_id, event_type, data),
+        **ctx.tenancy(),
+    )
+    ctx.session.add(event)
+    ctx.session.flush()  # deliveries refer to it, and no relationship tells the session so
+    return event
+
+
+def queue_delivery(ctx: RequestContext, webhook: Webhook, event: WebhookEvent) -> WebhookDelivery:
+    """Add a pending delivery of `event` to `webhook`, due now on the test clock."""
+    delivery = WebhookDelivery(
+        id=new_id("dlv"),
+        webhook_id=webhook.id,
+        event_id=event.id,
+        event_type=event.type,
+        status="pending",
+        attempt_count=0,
+        next_attempt_at=ctx.now,
+        **ctx.tenancy(),
+    )
+    ctx.session.add(delivery)
+    return delivery
+
+
+def record_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> None:
+    """Store the event and queue a delivery to each enabled webhook subscribed to its type."""
+    event = store_event(ctx, event_type, data)
+    webhooks = ctx.session.scalars(
+        ctx.scoped(Webhook).where(Webhook.enabled.is_(True)).order_by(Webhook.id)
+    )
+    subscribed = [webhook for webhook in webhooks if event_type in webhook.events]
+    for webhook in subscribed:
+        queue_delivery(ctx, webhook, event)
+
+
+def sample_data(spec: Spec, event_type: str, webhook_id: str) -> dict[str, Any]:
+    """The `data` of a test event: the spec's example of the resource the event type is about."""
+    source = SAMPLE_SOURCES.get(event_type.split(".", 1)[0])
+    if source is None:
+        return {"webhook_id": webhook_id, "message": "A test event sent from the sandbox"}
+    response = spec.operations[source].raw["responses"]["200"]["content"]["application/json"]
+    return dict(response["example"])

@@ -1,0 +1,101 @@
+"""Invoices: create (totals computed, numbers sequential per business), list and get.
+
+An invoice follows the order it is for: `paid` once the order is paid, `void` if the
+order is canceled, `open` otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from sandbox.context import Reply, RequestContext
+from sandbox.domain import invoicing
+from sandbox.handlers.deals import require_contact
+from sandbox.handlers.references import require_own
+from sandbox.ids import new_id
+from sandbox.pagination import page
+from sandbox.storage.commerce import Invoice, InvoiceCounter, Order
+
+NUMBER_FORMAT = "INV-{:06d}"
+LINE_FIELDS = ("description", "quantity", "unit_amount")
+STATUS_FOR_ORDER = {
+    "paid": "paid",
+    "partially_refunded": "paid",
+    "refunded": "paid",
+    "canceled": "void",
+}
+
+
+def next_number(ctx: RequestContext) -> str:
+    """The business's next invoice number; its counter row stays locked until the commit."""
+    insert = postgresql.insert if ctx.session.bind.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(InvoiceCounter)
+        .values(business_id=ctx.business.id, company_id=ctx.company.id, last_number=1)
+        .on_conflict_do_update(
+            index_elements=[InvoiceCounter.business_id],
+            set_={"last_number": InvoiceCounter.last_number + 1},
+        )
+        .returning(InvoiceCounter.last_number)
+    )
+    return invoicing.number(int(ctx.session.execute(statement).scalar_one()))
+
+
+def follow_order(ctx: RequestContext, order: Order) -> None:
+    """Bring the status of the order's open or paid invoices in line with the order."""
+    status = invoicing.status_for(order.status)
+    ctx.session.execute(
+        update(Invoice)
+        .where(Invoice.order_id == order.id, Invoice.status != status)
+        .values(status=status)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def create_invoice(ctx: RequestContext) -> Reply:
+    """201 with the invoice and its computed totals; 422 for a contact or order of another business.
+
+    Sends invoice.created.
+    """
+    body = ctx.body
+    require_contact(ctx, body["contact_id"])
+    order = None
+    if "order_id" in body:
+        order = require_own(ctx, Order, body["order_id"], "order_id", "an order")
+    computed = invoicing.totals(body["line_items"], body["tax_rate_bps"])
+    invoice = Invoice(
+        id=new_id("inv"),
+        number=next_number(ctx),
+        status=invoicing.status_for(order.status if order else None),
+        contact_id=body["contact_id"],
+        order_id=order.id if order else None,
+        currency=body["currency"],
+        line_items=computed.line_items,
+        subtotal=computed.subtotal,
+        tax_rate_bps=body["tax_rate_bps"],
+        tax=computed.tax,
+        total=computed.total,
+        due_date=date.fromisoformat(body["due_date"]) if "due_date" in body else None,
+        **ctx.tenancy(),
+    )
+    ctx.session.add(invoice)
+    ctx.emit("invoice.created", invoice.to_api())
+    return 201, invoice.to_api()
+
+
+def list_invoices(ctx: RequestContext) -> Reply:
+    """200 with a page of invoices, newest first, filtered by contact or status."""
+    query = ctx.scoped(Invoice)
+    if contact_id := ctx.query.get("contact_id"):
+        query = query.where(Invoice.contact_id == contact_id)
+    if status := ctx.query.get("status"):
+        query = query.where(Invoice.status == status)
+    return 200, page(ctx, query.order_by(Invoice.created_at.desc(), Invoice.id.desc()))
+
+
+def get_invoice(ctx: RequestContext) -> Reply:
+    """200 with the invoice and its computed totals."""
+    return 200, ctx.get(Invoice, ctx.path["invoice_id"], "invoice").to_api()

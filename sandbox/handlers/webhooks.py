@@ -1,0 +1,129 @@
+"""Webhook subscriptions, their deliveries with every attempt, and test events.
+
+The signing secret is returned by createWebhook only. Deliveries are made by the
+delivery worker (sandbox/domain/delivery.py); these handlers only queue and show them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from sandbox.context import Reply, RequestContext
+from sandbox.domain import signing
+from sandbox.domain import webhooks as events
+from sandbox.errors import Conflict, NotFound
+from sandbox.ids import new_id
+from sandbox.pagination import page
+from sandbox.storage.webhooks import (
+    DeliveryAttempt,
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
+    delivery_api,
+)
+
+FIELDS = ("url", "events", "description", "enabled")
+
+
+def _serialize(ctx: RequestContext, deliveries: list[WebhookDelivery]) -> list[dict[str, Any]]:
+    """Deliveries as the API returns them, loading their events and attempts in two queries."""
+    ids = [d.id for d in deliveries]
+    found = ctx.session.scalars(
+        select(WebhookEvent).where(WebhookEvent.id.in_({d.event_id for d in deliveries}))
+    )
+    by_id = {event.id: event for event in found}
+    attempts: dict[str, list[DeliveryAttempt]] = {i: [] for i in ids}
+    for attempt in ctx.session.scalars(
+        select(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(ids))
+    ):
+        attempts[attempt.delivery_id].append(attempt)
+    return [delivery_api(d, by_id[d.event_id], attempts[d.id]) for d in deliveries]
+
+
+def list_webhooks(ctx: RequestContext) -> Reply:
+    """200 with a page of webhooks, newest first, without their secrets."""
+    return 200, page(
+        ctx, ctx.scoped(Webhook).order_by(Webhook.created_at.desc(), Webhook.id.desc())
+    )
+
+
+def create_webhook(ctx: RequestContext) -> Reply:
+    """201 with the webhook and its signing secret (the only time the secret is shown)."""
+    webhook = Webhook(
+        id=new_id("whk"),
+        description=None,
+        enabled=True,
+        secret=signing.new_secret(),
+        **ctx.tenancy(),
+    )
+    for name in FIELDS:
+        if name in ctx.body:
+            setattr(webhook, name, ctx.body[name])
+    ctx.session.add(webhook)
+    return 201, {**webhook.to_api(), "secret": webhook.secret}
+
+
+def get_webhook(ctx: RequestContext) -> Reply:
+    """200 with the webhook, without its secret."""
+    return 200, ctx.get(Webhook, ctx.path["webhook_id"], "webhook").to_api()
+
+
+def update_webhook(ctx: RequestContext) -> Reply:
+    """200 with the webhook after changing the fields given; disabled, it gets no new deliveries."""
+    webhook = ctx.get(Webhook, ctx.path["webhook_id"], "webhook")
+    for name in FIELDS:
+        if name in ctx.body:
+            setattr(webhook, name, ctx.body[name])
+    return 200, webhook.to_api()
+
+
+def delete_webhook(ctx: RequestContext) -> Reply:
+    """204 once the webhook is gone with its deliveries (pending retries are dropped)."""
+    webhook = ctx.get(Webhook, ctx.path["webhook_id"], "webhook")
+    delivery_ids = select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == webhook.id)
+    ctx.session.execute(
+        delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(delivery_ids))
+    )
+    ctx.session.execute(delete(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id))
+    ctx.session.delete(webhook)
+    return 204, None
+
+
+def list_webhook_deliveries(ctx: RequestContext) -> Reply:
+    """200 with a page of the webhook's deliveries, newest first, each with every attempt."""
+    webhook = ctx.get(Webhook, ctx.path["webhook_id"], "webhook")
+    query = ctx.scoped(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id)
+    if status := ctx.query.get("status"):
+        query = query.where(WebhookDelivery.status == status)
+    query = query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+    result = page(ctx, query, serialize=lambda delivery: delivery)
+    result["items"] = _serialize(ctx, result["items"])
+    return 200, result
+
+
+def get_webhook_delivery(ctx: RequestContext) -> Reply:
+    """200 with the delivery and every attempt; NotFound if it is not this webhook's."""
+    webhook = ctx.get(Webhook, ctx.path["webhook_id"], "webhook")
+    delivery = ctx.get(WebhookDelivery, ctx.path["delivery_id"], "delivery")
+    if delivery.webhook_id != webhook.id:
+        raise NotFound(f"No delivery with id {delivery.id} for webhook {webhook.id}")
+    return 200, _serialize(ctx, [delivery])[0]
+
+
+def send_test_webhook(ctx: RequestContext) -> Reply:
+    """202 with a queued delivery of a test event, whatever the webhook subscribes to.
+
+    Conflict if the webhook is disabled (a disabled webhook receives no new deliveries).
+    """
+    webhook = ctx.get(Webhook, ctx.path["webhook_id"], "webhook")
+    if not webhook.enabled:
+        raise Conflict(f"Webhook {webhook.id} is disabled; enable it to send a test event")
+    event_type = (ctx.body or {}).get("event_type", events.TEST_EVENT)
+    event = events.store_event(
+        ctx, event_type, events.sample_data(ctx.spec, event_type, webhook.id)
+    )
+    delivery = events.queue_delivery(ctx, webhook, event)
+    ctx.session.flush()
+    return 202, delivery_api(delivery, event, [])
