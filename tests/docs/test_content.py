@@ -17,6 +17,7 @@ import yaml
 from flask import Flask
 
 from sandbox import docs
+from sandbox.docs.web import PLACEHOLDER
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
@@ -188,7 +189,7 @@ def test_blueprint_serves_docs_pointing_at_the_request_host(client):
     page = visible_text(response.get_data(as_text=True))
     assert 'curl "http://sandbox.test:9000/api/v1/account"' in page
     assert '-H "Authorization: Bearer $SANDBOX_KEY"' in page
-    assert docs.web.PLACEHOLDER not in page
+    assert PLACEHOLDER not in page
 
 
 def test_blueprint_serves_the_raw_spec(client, spec_path, spec):
@@ -200,3 +201,11 @@ def test_blueprint_serves_the_raw_spec(client, spec_path, spec):
     assert as_json.mimetype == "application/json"
     assert json.loads(as_json.data) == json.loads(json.dumps(spec, default=str))
     assert yaml.safe_load(raw.data) == spec
+
+
+def test_anchors_are_unique_and_every_link_lands(built):
+    ids = re.findall(r'\sid="([^"]+)"', built.html)
+    assert len(ids) == len(set(ids))
+    assert set(re.findall(r'href="#([^"]*)"', built.html)) <= set(ids)
+    anchors = set(re.findall(r'<a id="([^"]+)"></a>', built.markdown))
+    assert set(re.findall(r"\]\(#([^)]+)\)", built.markdown)) <= anchors
