@@ -43,6 +43,7 @@ def create_app(config: SandboxConfig) -> Flask:
         database=database,
         limiter=RateLimiter(database.dialect, config.rate_limit_scale),
         handlers=HANDLERS,
+        request_log=requestlog.RequestLog(database),
         settings={"seed": config.seed},
         event_sink=_event_sink(),
     )
@@ -56,6 +57,15 @@ def create_app(config: SandboxConfig) -> Flask:
     if config.webhook_worker:
         start_webhook_worker(app, config)
     return app
+
+
+def shutdown(app: Flask) -> None:
+    """Stop the app's background work, write its buffered log, close its connections."""
+    if (worker := app.extensions.get("webhook_worker")) is not None:
+        worker.stop()
+    pipeline = app.extensions["sandbox"]
+    pipeline.request_log.close()
+    pipeline.database.dispose()
 
 
 def _judge(spec):  # noqa: ANN001, ANN202 - openapi-core loads slowly: only when strict
@@ -144,10 +154,9 @@ def _install_conventions(app: Flask, pipeline: routing.Pipeline, judge: Any) -> 
                     response.headers.update(rate.headers())
         if g.get("rate") is not None:
             identity = g.get("identity")
-            requestlog.record(
-                pipeline.database,
+            pipeline.request_log.add(
                 requestlog.LoggedRequest(
-                    company_id=identity[1].id if identity else None,
+                    company_id=identity.company_id if identity else None,
                     request_id=g.request_id,
                     method=request.method,
                     path=request.path,

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,28 +40,96 @@ def bearer_token(header: str | None) -> str:
     return token
 
 
-def find_key(session: Session, token: str) -> tuple[ApiKey, Company] | None:
-    """The key with that secret and its company, or None."""
-    row = session.execute(
-        select(ApiKey, Company).join(Company, Company.id == ApiKey.company_id).where(ApiKey.secret == token)
-    ).first()
-    return None if row is None else (row[0], row[1])
+@dataclass(frozen=True)
+class KeyInfo:
+    """What the pipeline needs of a key, safe to share between requests."""
+
+    id: str
+    secret: str
+    company_id: str
+    plan: str
+    label: str
+    scopes: tuple[str, ...]
+
+    @property
+    def prefix(self) -> str:
+        """The first characters of the secret, safe to show."""
+        return self.secret[:12]
 
 
-def require_scopes(key: ApiKey, scopes: tuple[str, ...]) -> None:
+@dataclass(frozen=True)
+class BusinessInfo:
+    """A business of a company, safe to share between requests."""
+
+    id: str
+    company_id: str
+    name: str
+    primary: bool
+
+    def to_api(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "primary": self.primary}
+
+
+class Directory:
+    """Keys and businesses, cached per process for `ttl` seconds.
+
+    They change only when a sandbox is reset to another seed, so a short cache keeps
+    two queries off every request without serving a stale key for long.
+    """
+
+    def __init__(self, ttl: float = 2.0) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._keys: dict[str, tuple[float, KeyInfo | None]] = {}
+        self._businesses: dict[str, tuple[float, tuple[BusinessInfo, ...]]] = {}
+
+    def key(self, session: Session, secret: str) -> KeyInfo | None:
+        """The key with that secret, or None if there is none."""
+        now = time.monotonic()
+        cached = self._keys.get(secret)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        row = session.execute(
+            select(ApiKey, Company.plan).join(Company, Company.id == ApiKey.company_id).where(ApiKey.secret == secret)
+        ).first()
+        info = None
+        if row is not None:
+            key, plan = row
+            info = KeyInfo(key.id, key.secret, key.company_id, plan, key.label, tuple(key.scopes))
+        with self._lock:
+            self._keys[secret] = (now + self.ttl, info)
+        return info
+
+    def businesses(self, session: Session, company_id: str) -> tuple[BusinessInfo, ...]:
+        """The company's businesses, primary first."""
+        now = time.monotonic()
+        cached = self._businesses.get(company_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        rows = session.scalars(
+            select(Business).where(Business.company_id == company_id).order_by(Business.primary.desc(), Business.id)
+        ).all()
+        infos = tuple(BusinessInfo(b.id, b.company_id, b.name, b.primary) for b in rows)
+        with self._lock:
+            self._businesses[company_id] = (now + self.ttl, infos)
+        return infos
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
+            self._businesses.clear()
+
+
+def require_scopes(key: KeyInfo, scopes: tuple[str, ...]) -> None:
     """Forbidden unless the key carries every scope in `scopes`."""
     missing = [s for s in scopes if s not in key.scopes]
     if missing:
         raise Forbidden(f"This key lacks the scope {', '.join(missing)}")
 
 
-def business_for(session: Session, company: Company, requested: str | None) -> Business:
+def business_for(businesses: tuple[BusinessInfo, ...], requested: str | None) -> BusinessInfo:
     """The business named by X-Business-Id, or the company's primary business."""
-    query = select(Business).where(Business.company_id == company.id)
-    if requested is None:
-        business = session.scalars(query.where(Business.primary.is_(True))).first()
-    else:
-        business = session.scalars(query.where(Business.id == requested)).first()
-    if business is None:
-        raise NotFound(f"No business with id {requested}" if requested else "The company has no business")
-    return business
+    for business in businesses:
+        if (business.id == requested) if requested is not None else business.primary:
+            return business
+    raise NotFound(f"No business with id {requested}" if requested else "The company has no business")

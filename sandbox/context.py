@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from sandbox.errors import NotFound
 from sandbox.spec import Operation, Spec
-from sandbox.storage.core import ApiKey, Business, Company
+from sandbox.auth import BusinessInfo, KeyInfo
+from sandbox.storage.core import Company
 
 Reply = tuple[int, Any]
 Model = TypeVar("Model")
@@ -27,8 +28,8 @@ class RequestContext:
     spec: Spec
     session: Session
     company: Company
-    business: Business
-    key: ApiKey
+    business: BusinessInfo
+    key: KeyInfo
     path: dict[str, str]
     query: dict[str, Any]
     headers: dict[str, str]

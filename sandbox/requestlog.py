@@ -1,13 +1,24 @@
-"""The sandbox's request log: one row per request, readable through listRequestLog."""
+"""The sandbox's request log: one row per request, readable through listRequestLog.
+
+Entries are buffered per process and written in the next transaction that flushes them
+(every request's rate-limit transaction does, and a timer does within half a second), so
+logging costs no commit of its own.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
 from sandbox.ids import new_id
 from sandbox.storage.base import utcnow
 from sandbox.storage.core import RequestLogEntry
 from sandbox.storage.database import Database
+
+FLUSH_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -24,7 +35,43 @@ class LoggedRequest:
     duration_ms: float
 
 
-def record(database: Database, entry: LoggedRequest) -> None:
-    """Store one request in its own transaction (a failed request is logged too)."""
-    with database.transaction() as session:
-        session.add(RequestLogEntry(id=new_id("rlg"), created_at=utcnow(), **entry.__dict__))
+class RequestLog:
+    """A per-process buffer of logged requests and the timer that writes them."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._lock = threading.Lock()
+        self._pending: list[dict] = []
+        self._timer: threading.Timer | None = None
+
+    def add(self, entry: LoggedRequest) -> None:
+        """Buffer one request; it is written within FLUSH_SECONDS."""
+        row = {"id": new_id("rlg"), "created_at": utcnow(), **asdict(entry)}
+        with self._lock:
+            self._pending.append(row)
+            if self._timer is None:
+                self._timer = threading.Timer(FLUSH_SECONDS, self._flush_on_timer)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self, session: Session) -> None:
+        """Write every buffered entry in the caller's transaction."""
+        with self._lock:
+            rows, self._pending = self._pending, []
+        if rows:
+            session.execute(insert(RequestLogEntry), rows)
+
+    def close(self) -> None:
+        """Write what is buffered and stop the timer."""
+        with self._lock:
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        with self.database.transaction() as session:
+            self.flush(session)
+
+    def _flush_on_timer(self) -> None:
+        with self._lock:
+            self._timer = None
+        with self.database.transaction() as session:
+            self.flush(session)

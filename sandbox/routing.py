@@ -28,8 +28,9 @@ from sandbox.errors import (
     detail,
 )
 from sandbox.ratelimit import RateLimiter
+from sandbox.requestlog import RequestLog
 from sandbox.spec import Operation, Spec, SpecMismatch
-from sandbox.storage.core import ApiKey, Company
+from sandbox.storage.core import Company
 from sandbox.storage.database import Database
 from sandbox.validation import RequestValidator
 
@@ -47,6 +48,8 @@ class Pipeline:
     database: Database
     limiter: RateLimiter
     handlers: Mapping[str, Handler]
+    request_log: RequestLog
+    directory: auth.Directory = field(default_factory=auth.Directory)
     validators: dict[str, RequestValidator] = field(default_factory=dict)
     event_sink: EventSink | None = None
     settings: dict[str, Any] = field(default_factory=dict)
@@ -103,20 +106,23 @@ def register(app: Flask, pipeline: Pipeline) -> None:
 
 
 def count_request(pipeline: Pipeline) -> None:
-    """Identify the caller and count the request against its rate limit (before everything else)."""
+    """Identify the caller and count the request against its rate limit (before everything else).
+
+    The same small write transaction stores the request log entries buffered so far.
+    """
     with pipeline.database.transaction() as session:
-        identity = None
+        key = None
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.startswith("Bearer ") else ""
         if token.startswith(auth.TEST_PREFIX):
-            identity = auth.find_key(session, token)
-        if identity is not None:
-            key, company = identity
-            bucket, plan = f"key:{key.id}", pipeline.spec.plans[company.plan]
+            key = pipeline.directory.key(session, token)
+        if key is not None:
+            bucket, plan = f"key:{key.id}", pipeline.spec.plans[key.plan]
         else:
             bucket, plan = f"anon:{request.remote_addr}", pipeline.spec.plans[ANONYMOUS_PLAN]
         g.rate = pipeline.limiter.hit(session, bucket, plan.requests_per_minute)
-    g.identity = identity
+        pipeline.request_log.flush(session)
+    g.identity = key
     if g.rate.exceeded:
         raise g.rate.error()
 
@@ -160,17 +166,18 @@ def serve(pipeline: Pipeline, op: Operation, path_args: dict[str, str]) -> Respo
     auth.bearer_token(request.headers.get("Authorization"))
     if g.identity is None:
         raise Unauthorized(auth.UNKNOWN)
-    key, company = g.identity
+    key = g.identity
     auth.require_scopes(key, op.scopes)
     body = _body(pipeline, op)
     valid = pipeline.validators[op.operation_id].validate(path_args, request.args, request.headers, body)
     handler = pipeline.handlers[op.operation_id]
     idem_key = valid.headers.get("Idempotency-Key") if op.idempotent else None
     try:
-        return _run(pipeline, op, handler, key, company, valid, idem_key)
+        return _run(pipeline, op, handler, key, valid, idem_key)
     except KeyTaken:
         with pipeline.database.transaction() as session:
-            replay = idempotency.stored_response(session, company.id, idem_key, g.fingerprint, clock.now_for(company))
+            company = session.get(Company, key.company_id)
+            replay = idempotency.stored_response(session, key.company_id, idem_key, g.fingerprint, clock.now_for(company))
         if replay is None:
             raise ApiError("Idempotency-Key is held by a request that failed; retry") from None
         return _replayed(replay)
@@ -182,10 +189,13 @@ def _replayed(replay: idempotency.Replay) -> Response:
     return response
 
 
-def _run(pipeline: Pipeline, op: Operation, handler: Handler, key: ApiKey, company: Company, valid: Any, idem_key: str | None) -> Response:
-    with pipeline.database.transaction() as session:
-        company = session.get(Company, company.id) or company
-        business = auth.business_for(session, company, valid.headers.get("X-Business-Id"))
+def _run(pipeline: Pipeline, op: Operation, handler: Handler, key: auth.KeyInfo, valid: Any, idem_key: str | None) -> Response:
+    with pipeline.database.transaction(write=op.method != "GET") as session:
+        company = session.get(Company, key.company_id)
+        if company is None:
+            raise Unauthorized(auth.UNKNOWN)
+        businesses = pipeline.directory.businesses(session, company.id)
+        business = auth.business_for(businesses, valid.headers.get("X-Business-Id"))
         now = clock.now_for(company)
         record = None
         if idem_key is not None:

@@ -65,7 +65,9 @@ class Database:
 
         @event.listens_for(engine, "begin")
         def on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the lock up front; readers run beside them (WAL).
+            write = connection.get_execution_options().get("sandbox_write", True)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
 
@@ -76,13 +78,18 @@ class Database:
         Base.metadata.create_all(self.engine)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any exception."""
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any exception.
+
+        `write=False` promises the transaction only reads (on SQLite it then does not
+        queue for the write lock).
+        """
         lock = self._memory_lock
         if lock is not None:
             lock.acquire()
         try:
             with self.sessions() as session, session.begin():
+                session.connection(execution_options={"sandbox_write": write})
                 yield session
         finally:
             if lock is not None:

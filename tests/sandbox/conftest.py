@@ -19,7 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select, text
 
-from sandbox.app import create_app
+from sandbox.app import create_app, shutdown
 from sandbox.config import SandboxConfig
 from sandbox.storage.core import ApiKey, Company
 from sandbox.storage.database import normalize_url
@@ -47,8 +47,7 @@ class Key:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A seeded SQLite file, made once and copied for each test."""
     path = tmp_path_factory.mktemp("template") / "sandbox.db"
-    app = create_app(SandboxConfig(database_url=f"sqlite:///{path}", webhook_worker=False))
-    app.extensions["sandbox"].database.dispose()
+    shutdown(create_app(SandboxConfig(database_url=f"sqlite:///{path}", webhook_worker=False)))
     return path
 
 
@@ -92,7 +91,7 @@ def app(database_url: str) -> Iterator[Flask]:
     """A strict sandbox with rate limits lifted (their own tests use `limited_app`)."""
     flask_app = build_app(database_url)
     yield flask_app
-    flask_app.extensions["sandbox"].database.dispose()
+    shutdown(flask_app)
 
 
 @pytest.fixture

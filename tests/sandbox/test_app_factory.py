@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.app import create_app
+from sandbox.app import create_app, shutdown
 from sandbox.config import SandboxConfig
 from sandbox.handlers import HANDLERS, PENDING
 from sandbox.routing import check_handlers
@@ -34,6 +34,7 @@ def test_in_memory_database_is_seeded_and_served() -> None:
     app = create_app(SandboxConfig(database_url=":memory:", webhook_worker=False, rate_limit_scale=0))
     key = key_for(app)
     response = app.test_client().get(f"{BASE}/crm/contacts?limit=1", headers=key.headers)
+    shutdown(app)
     assert response.status_code == 200 and response.json["total"] > 0
 
 
@@ -42,7 +43,8 @@ def test_state_survives_a_restart_on_a_file(tmp_path) -> None:  # noqa: ANN001
     first = create_app(SandboxConfig(database_url=url, webhook_worker=False, rate_limit_scale=0))
     key = key_for(first)
     created = first.test_client().post(f"{BASE}/crm/contacts", json={"first_name": "Durable"}, headers=key.headers)
-    first.extensions["sandbox"].database.dispose()
+    shutdown(first)
     second = create_app(SandboxConfig(database_url=url, webhook_worker=False, rate_limit_scale=0))
     fetched = second.test_client().get(f"{BASE}/crm/contacts/{created.json['id']}", headers=key.headers)
+    shutdown(second)
     assert fetched.status_code == 200 and fetched.json["first_name"] == "Durable"
