@@ -48,6 +48,7 @@ class Context:
     seed: int
     recorder: Recorder
     progress: Callable[[str], None] = lambda message: None
+    focus: tuple[str, ...] = ()  # operationIds the fuzzer keeps to (empty: all)
     token: str = field(default_factory=lambda: secrets.token_hex(4))
 
     def __post_init__(self) -> None:

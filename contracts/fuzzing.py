@@ -7,6 +7,7 @@ kit never changes another schemathesis run in the same process.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,7 @@ from schemathesis.engine import Status, events, from_schema
 from contracts.context import Context
 from contracts.exchange import Exchange
 from contracts.outcome import Failure
+from contracts.spec import Operation
 
 BUSINESS_HEADER = "X-Business-Id"
 
@@ -71,8 +73,36 @@ def build_schema(
         keyed.client.throttle.observe(exchange.headers)
         ctx.recorder.add(exchange)
 
+    def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
+        op = operations.get((case.operation.method.lower(), case.operation.path))
+        return op is None or not semantic_rejection(op, failure, response)
+
+    operations = {(op.method, op.path): op for op in ctx.spec.contract}
     schema.hooks.register_hook_with_name(after_call, "after_call")
+    schema.hooks.register_hook_with_name(filter_failure, "filter_failure")
     return schema
+
+
+def semantic_rejection(op: Operation, failure: Any, response: Any) -> bool:
+    """True for a 422 to schema-valid data that the spec says may happen.
+
+    The spec documents 422 for values only the server can judge: ids of resources that do
+    not exist, amounts above what is left, magic test values. Such a rejection of fuzzed
+    data is conformance, not a failure, when every field it names is one of those.
+    """
+    if (
+        "positive_data_acceptance" not in getattr(failure, "checks", ())
+        or response.status_code != 422
+    ):
+        return False
+    try:
+        details = response.json().get("details") or []
+    except (ValueError, AttributeError):
+        return False
+    fields = {
+        re.sub(r"\[\d+\]", "[]", str(d.get("field", ""))) for d in details if isinstance(d, dict)
+    }
+    return bool(fields) and fields <= op.semantic_fields
 
 
 def events_of(schema: Any) -> Iterator[tuple[str, Any]]:
@@ -103,7 +133,9 @@ def _scenario(recorder: Any) -> Iterator[tuple[str, Any]]:
                 case = recorder.cases.get(case_id)
                 subject = case.value.operation.label if case is not None else recorder.label
                 message = " ".join(str(failure.message).split())
-                yield "failure", Failure(node.name, subject, failure.title, message[:400], exchange)
+                if exchange is not None:
+                    message = f"{message} | {exchange.summary()}".strip(" |")
+                yield "failure", Failure(node.name, subject, failure.title, message[:500], exchange)
 
 
 def as_exchange(response: Any, operation_id: str | None) -> Exchange:

@@ -28,7 +28,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--contracts-profile", default="quick", choices=("quick", "full"))
     group.addoption("--contracts-seed", type=int, default=0, help="seed of the run")
     group.addoption(
-        "--contracts-only", action="append", default=[], help="rule id or family (repeatable)"
+        "--contracts-only",
+        action="append",
+        default=[],
+        help="rule ids or families, comma-separated (repeatable)",
     )
 
 

@@ -12,7 +12,7 @@ from contracts.client import Client, Recorder
 from contracts.context import Context, Keyed, Rule
 from contracts.factory import Factory
 from contracts.outcome import Verdict
-from contracts.profile import PROFILES
+from contracts.profile import PROFILES, Profile
 from contracts.rules import FAMILIES, select
 from contracts.spec import DEFAULT_SPEC, Spec
 
@@ -26,9 +26,10 @@ class Settings:
     other_key: str | None = None
     extra_keys: list[str] = field(default_factory=list)
     spec_path: Path = DEFAULT_SPEC
-    profile: str = "quick"
+    profile: str | Profile = "quick"
     seed: int = 0
     only: list[str] = field(default_factory=list)
+    focus: tuple[str, ...] = ()  # operationIds the fuzzer keeps to (empty: all)
 
 
 @dataclass
@@ -67,10 +68,13 @@ def prepare(settings: Settings, progress: Callable[[str], None] = lambda m: None
         base_url=settings.base_url,
         main=keyed[0],
         others=keyed[1:],
-        profile=PROFILES[settings.profile],
+        profile=PROFILES[settings.profile]
+        if isinstance(settings.profile, str)
+        else settings.profile,
         seed=settings.seed,
         recorder=recorder,
         progress=progress,
+        focus=settings.focus,
     )
 
 

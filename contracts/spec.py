@@ -20,6 +20,12 @@ DEFAULT_SPEC = Path(__file__).resolve().parents[1] / "openapi.yaml"
 PAGE_REF = "#/components/schemas/Page"
 IDEMPOTENCY_REF = "#/components/parameters/IdempotencyKey"
 STATUS_TABLE_ROW = re.compile(r"^\|\s*(\d{3})\s*\|\s*`([a-z_]+)`", re.MULTILINE)
+# How a field's description says that a schema-valid value can still be refused (422).
+SEMANTIC = re.compile(
+    r"(?<!Out of range: )422|must exist|same business|of the business|may not exceed|"
+    r"must equal|otherwise|refused|rejects",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -148,10 +154,40 @@ class Operation:
             return copy.deepcopy(self.spec.resolve(example).get("value"))
         return None
 
+    @cached_property
+    def semantic_fields(self) -> frozenset[str]:
+        """Fields a schema-valid value of which may still be 422: documented so, or references.
+
+        Paths are dotted with `[]` for array items (`events[].customer_id`); a field naming
+        another resource (`*_id`) counts, since only the server knows which ids exist.
+        """
+        found = {p["name"] for p in self.parameters if _semantic(p, p["name"])}
+        stack = [("", self.body_schema or {})]
+        while stack:
+            prefix, schema = stack.pop()
+            for name, sub in self.spec.resolve(schema).get("properties", {}).items():
+                sub = self.spec.resolve(sub)
+                if _semantic(sub, name):
+                    found.add(prefix + name)
+                if len(prefix) < 80:
+                    stack.append((f"{prefix}{name}.", sub))
+                    if "items" in sub:
+                        stack.append((f"{prefix}{name}[].", sub["items"]))
+        return frozenset(found)
+
     def documents(self, status: int) -> bool:
         """True when the operation documents this status (or its class, or default)."""
         codes = self.raw["responses"]
         return str(status) in codes or f"{str(status)[0]}XX" in codes or "default" in codes
+
+
+def _semantic(node: dict[str, Any], name: str) -> bool:
+    test_values = node.get("x-test-values") or node.get("schema", {}).get("x-test-values") or []
+    return (
+        name.endswith("_id")
+        or bool(SEMANTIC.search(node.get("description", "")))
+        or any(isinstance(v, dict) and v.get("status") == 422 for v in test_values)
+    )
 
 
 class Spec:

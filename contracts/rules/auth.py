@@ -53,7 +53,7 @@ def check_scopes(ctx: Context, verdict: Verdict) -> None:
     """Every key that lacks a scope gets 403 on the operations that need it."""
     limited = [k for k in ctx.keys if k.account.lacks(ctx.spec.scopes)]
     if not limited:
-        verdict.skip("no key given lacks a scope: add --extra-key with a read-only key")
+        verdict.skip("no key given lacks a scope: add a read-only key as an extra key")
         return
     for keyed in limited:
         needing = [op for op in ctx.spec.contract if keyed.account.lacks(op.scopes)]

@@ -45,15 +45,24 @@ RULES = (
 OFF = ("object_level_authorization",)  # needs a second user's credentials schemathesis lacks
 
 
-def contract_document(document: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the spec without sandbox-only operations (and paths left empty)."""
+def contract_document(document: dict[str, Any], focus: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A copy of the spec without sandbox-only operations (and paths left empty).
+
+    With `focus`, only those operationIds stay.
+    """
     document = copy.deepcopy(document)
     for path, item in list(document["paths"].items()):
-        for method in [m for m in METHODS if m in item and item[m].get("x-sandbox-only")]:
+        for method in [m for m in METHODS if m in item and _dropped(item[m], focus)]:
             del item[method]
         if not any(m in item for m in METHODS):
             del document["paths"][path]
     return document
+
+
+def _dropped(operation: dict[str, Any], focus: tuple[str, ...]) -> bool:
+    return bool(operation.get("x-sandbox-only")) or bool(
+        focus and operation.get("operationId") not in focus
+    )
 
 
 def check(ctx: Context, verdicts: dict[str, Verdict]) -> None:
@@ -62,7 +71,7 @@ def check(ctx: Context, verdicts: dict[str, Verdict]) -> None:
 
     enabled = sorted({name for name, rule in CHECKS.items() if rule in verdicts})
     schema = fuzzing.build_schema(
-        ctx, contract_document(ctx.spec.document), enabled, tuple(CHECKS), OFF
+        ctx, contract_document(ctx.spec.document, ctx.focus), enabled, tuple(CHECKS), OFF
     )
     seen = len(ctx.recorder.snapshot())
     for kind, payload in fuzzing.events_of(schema):

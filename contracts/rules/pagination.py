@@ -90,7 +90,8 @@ def walk(ctx: Context, factory: Factory, listing: Operation, params: dict, verdi
                 verdict.expect(False, listing.label, "a page with an integer total", first)
         return
     maximum = (listing.parameter("limit") or {}).get("schema", {}).get("maximum", 200)
-    limit = min(maximum, max(1, math.ceil(total / 4)))
+    # About four pages, or as few as the profile's page budget allows for a long list.
+    limit = min(maximum, max(1, math.ceil(total / 4), math.ceil(total / ctx.profile.max_pages)))
     seen: list[str] = []
     offset = 0
     for _ in range(ctx.profile.max_pages):
@@ -106,6 +107,14 @@ def walk(ctx: Context, factory: Factory, listing: Operation, params: dict, verdi
                 "; ".join(problems) or None,
             )
         if problems or not isinstance(page, dict):
+            if walk_v is not None:
+                walk_v.expect(
+                    False,
+                    listing.label,
+                    f"a walk over consistent pages (limit {limit})",
+                    answer,
+                    f"at offset {offset}: " + "; ".join(problems),
+                )
             return
         seen += [identity(item) for item in page["items"]]
         if not page["has_more"]:
