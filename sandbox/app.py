@@ -41,7 +41,7 @@ def create_app(config: SandboxConfig) -> Flask:
     pipeline = routing.Pipeline(
         spec=spec,
         database=database,
-        limiter=RateLimiter(database.dialect, config.rate_limit_scale),
+        limiter=RateLimiter(database, config.rate_limit_scale),
         handlers=HANDLERS,
         request_log=requestlog.RequestLog(database),
         settings={"seed": config.seed},

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from sandbox.errors import Forbidden, NotFound, Unauthorized
 from sandbox.storage.core import ApiKey, Business, Company
+from sandbox.storage.database import Database
 
 TEST_PREFIX = "sk_test_"
 LIVE_PREFIX = "sk_live_"
@@ -83,19 +84,20 @@ class Directory:
         self._keys: dict[str, tuple[float, KeyInfo | None]] = {}
         self._businesses: dict[str, tuple[float, tuple[BusinessInfo, ...]]] = {}
 
-    def key(self, session: Session, secret: str) -> KeyInfo | None:
+    def key(self, database: Database, secret: str) -> KeyInfo | None:
         """The key with that secret, or None if there is none."""
         now = time.monotonic()
         cached = self._keys.get(secret)
         if cached is not None and cached[0] > now:
             return cached[1]
-        row = session.execute(
-            select(ApiKey, Company.plan).join(Company, Company.id == ApiKey.company_id).where(ApiKey.secret == secret)
-        ).first()
-        info = None
-        if row is not None:
-            key, plan = row
-            info = KeyInfo(key.id, key.secret, key.company_id, plan, key.label, tuple(key.scopes))
+        with database.transaction(write=False) as session:
+            row = session.execute(
+                select(ApiKey, Company.plan).join(Company, Company.id == ApiKey.company_id).where(ApiKey.secret == secret)
+            ).first()
+            info = None
+            if row is not None:
+                key, plan = row
+                info = KeyInfo(key.id, key.secret, key.company_id, plan, key.label, tuple(key.scopes))
         with self._lock:
             self._keys[secret] = (now + self.ttl, info)
         return info

@@ -7,11 +7,11 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql
 
 from sandbox.errors import RateLimited
 from sandbox.storage.core import RateCounter
+from sandbox.storage.database import Database
 
 WINDOW_SECONDS = 60
 LIFTED_LIMIT = 1_000_000_000
@@ -43,10 +43,14 @@ class RateState:
 
 
 class RateLimiter:
-    """Counts requests per bucket and minute; `scale` multiplies plan limits, 0 lifts them."""
+    """Counts requests per bucket and minute; `scale` multiplies plan limits, 0 lifts them.
 
-    def __init__(self, dialect: str, scale: float = 1.0) -> None:
-        self.insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    Counts are shared by every process: in the database's shared-memory counters beside a
+    SQLite file, or in the `rate_counters` table of a server database.
+    """
+
+    def __init__(self, database: Database, scale: float = 1.0) -> None:
+        self.database = database
         self.scale = scale
         self._last_cleanup = 0
 
@@ -56,23 +60,13 @@ class RateLimiter:
             return LIFTED_LIMIT
         return max(1, math.ceil(per_minute * self.scale))
 
-    def hit(self, session: Session, bucket: str, per_minute: int) -> RateState:
-        """Count one request in `bucket`'s current window (inside the caller's transaction)."""
-        now = time.time()
-        window = int(now // WINDOW_SECONDS)
-        statement = (
-            self.insert(RateCounter)
-            .values(bucket=bucket, window=window, count=1)
-            .on_conflict_do_update(
-                index_elements=[RateCounter.bucket, RateCounter.window],
-                set_={"count": RateCounter.count + 1},
-            )
-            .returning(RateCounter.count)
-        )
-        count = session.execute(statement).scalar_one()
-        if window != self._last_cleanup:
-            session.execute(delete(RateCounter).where(RateCounter.window < window - 1))
-            self._last_cleanup = window
+    def hit(self, bucket: str, per_minute: int) -> RateState:
+        """Count one request in `bucket`'s current window."""
+        window = int(time.time() // WINDOW_SECONDS)
+        if self.database.counters is not None:
+            count = self.database.counters.increment(bucket, window)
+        else:
+            count = self._count_in_database(bucket, window)
         limit = self.limit_for(per_minute)
         return RateState(
             limit=limit,
@@ -80,3 +74,20 @@ class RateLimiter:
             reset=(window + 1) * WINDOW_SECONDS,
             exceeded=count > limit,
         )
+
+    def _count_in_database(self, bucket: str, window: int) -> int:
+        statement = (
+            postgresql.insert(RateCounter)
+            .values(bucket=bucket, window=window, count=1)
+            .on_conflict_do_update(
+                index_elements=[RateCounter.bucket, RateCounter.window],
+                set_={"count": RateCounter.count + 1},
+            )
+            .returning(RateCounter.count)
+        )
+        with self.database.engine.begin() as connection:
+            count = connection.execute(statement).scalar_one()
+            if window != self._last_cleanup:
+                connection.execute(delete(RateCounter).where(RateCounter.window < window - 1))
+                self._last_cleanup = window
+        return int(count)

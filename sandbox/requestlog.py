@@ -1,8 +1,7 @@
 """The sandbox's request log: one row per request, readable through listRequestLog.
 
-Entries are buffered per process and written in the next transaction that flushes them
-(every request's rate-limit transaction does, and a timer does within half a second), so
-logging costs no commit of its own.
+Entries are buffered per process and written together by a timer within half a second
+(or at once before the log is read), so logging costs a request no commit of its own.
 """
 
 from __future__ import annotations
@@ -61,17 +60,20 @@ class RequestLog:
         if rows:
             session.execute(insert(RequestLogEntry), rows)
 
+    def write_pending(self) -> None:
+        """Write what is buffered now, in a transaction of its own."""
+        with self.database.transaction() as session:
+            self.flush(session)
+
     def close(self) -> None:
         """Write what is buffered and stop the timer."""
         with self._lock:
             timer, self._timer = self._timer, None
         if timer is not None:
             timer.cancel()
-        with self.database.transaction() as session:
-            self.flush(session)
+        self.write_pending()
 
     def _flush_on_timer(self) -> None:
         with self._lock:
             self._timer = None
-        with self.database.transaction() as session:
-            self.flush(session)
+        self.write_pending()

@@ -38,6 +38,8 @@ Handler = Callable[[RequestContext], Reply]
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 PATH_PARAM = re.compile(r"\{([^}]+)\}")
 ANONYMOUS_PLAN = "starter"
+# Operations that read the request log see every request this process has served.
+READS_OF_THE_REQUEST_LOG = {"listRequestLog"}
 
 
 @dataclass
@@ -108,20 +110,18 @@ def register(app: Flask, pipeline: Pipeline) -> None:
 def count_request(pipeline: Pipeline) -> None:
     """Identify the caller and count the request against its rate limit (before everything else).
 
-    The same small write transaction stores the request log entries buffered so far.
+    An unknown or absent key counts in a bucket of the caller's address, at the lowest plan.
     """
-    with pipeline.database.transaction() as session:
-        key = None
-        header = request.headers.get("Authorization", "")
-        token = header[7:].strip() if header.startswith("Bearer ") else ""
-        if token.startswith(auth.TEST_PREFIX):
-            key = pipeline.directory.key(session, token)
-        if key is not None:
-            bucket, plan = f"key:{key.id}", pipeline.spec.plans[key.plan]
-        else:
-            bucket, plan = f"anon:{request.remote_addr}", pipeline.spec.plans[ANONYMOUS_PLAN]
-        g.rate = pipeline.limiter.hit(session, bucket, plan.requests_per_minute)
-        pipeline.request_log.flush(session)
+    key = None
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.startswith("Bearer ") else ""
+    if token.startswith(auth.TEST_PREFIX):
+        key = pipeline.directory.key(pipeline.database, token)
+    if key is not None:
+        bucket, plan = f"key:{key.id}", pipeline.spec.plans[key.plan]
+    else:
+        bucket, plan = f"anon:{request.remote_addr}", pipeline.spec.plans[ANONYMOUS_PLAN]
+    g.rate = pipeline.limiter.hit(bucket, plan.requests_per_minute)
     g.identity = key
     if g.rate.exceeded:
         raise g.rate.error()
@@ -171,6 +171,8 @@ def serve(pipeline: Pipeline, op: Operation, path_args: dict[str, str]) -> Respo
     body = _body(pipeline, op)
     valid = pipeline.validators[op.operation_id].validate(path_args, request.args, request.headers, body)
     handler = pipeline.handlers[op.operation_id]
+    if op.operation_id in READS_OF_THE_REQUEST_LOG:
+        pipeline.request_log.write_pending()
     idem_key = valid.headers.get("Idempotency-Key") if op.idempotent else None
     try:
         return _run(pipeline, op, handler, key, valid, idem_key)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from sandbox.storage.base import Base
+from sandbox.storage.locks import SharedCounters, WriterLock, sidecar
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -29,9 +30,12 @@ def normalize_url(url: str) -> str:
 class Database:
     """One engine and its sessions.
 
-    On SQLite every transaction starts with `BEGIN IMMEDIATE`, so writers queue on the
-    database lock instead of failing on a lock upgrade; an in-memory database lives on one
-    shared connection, so its transactions are serialized in-process.
+    On SQLite a write transaction first takes a writer lock shared by every process
+    (a file lock), then `BEGIN IMMEDIATE`; readers use plain `BEGIN` and run beside it
+    (WAL). An in-memory database lives on one shared connection, so its transactions are
+    serialized in-process. `counters` holds the rate-limit counts beside a SQLite file
+    (shared memory, no database write per request); on other databases it is None and
+    counts live in the database.
     """
 
     def __init__(self, url: str) -> None:
@@ -39,6 +43,11 @@ class Database:
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
         self._memory_lock: threading.RLock | None = None
+        self.writer_lock: WriterLock | None = None
+        self.counters: SharedCounters | None = None
+        if self.dialect == "sqlite":
+            self.writer_lock = WriterLock(sidecar(parsed.database or "", ".lock"))
+            self.counters = SharedCounters(sidecar(parsed.database or "", ".ratelimits"))
         self.engine = self._create_engine(parsed)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -88,12 +97,20 @@ class Database:
         if lock is not None:
             lock.acquire()
         try:
-            with self.sessions() as session, session.begin():
+            with self._writer(write), self.sessions() as session, session.begin():
                 session.connection(execution_options={"sandbox_write": write})
                 yield session
         finally:
             if lock is not None:
                 lock.release()
+
+    @contextmanager
+    def _writer(self, write: bool) -> Iterator[None]:
+        if write and self.writer_lock is not None and self._memory_lock is None:
+            with self.writer_lock.held():
+                yield
+        else:
+            yield
 
     def dispose(self) -> None:
         """Close every pooled connection."""
