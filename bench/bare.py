@@ -7,7 +7,13 @@ import json
 from flask import Flask, Response
 
 BODY = json.dumps(
-    {"items": [{"id": "con_0000000000000000000", "first_name": "Ann"}], "total": 1, "limit": 1, "offset": 0, "has_more": False}
+    {
+        "items": [{"id": "con_0000000000000000000", "first_name": "Ann"}],
+        "total": 1,
+        "limit": 1,
+        "offset": 0,
+        "has_more": False,
+    }
 ).encode()
 
 app = Flask(__name__)

@@ -20,7 +20,10 @@ request = function()
   return wrk.format(nil, "{path}")
 end
 done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d %d %d %d\\n", summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, latency:percentile(50), latency:percentile(90), latency:percentile(99), summary.duration))
+  local e = summary.errors
+  local errors = e.status + e.connect + e.read + e.write + e.timeout
+  io.write(string.format("RESULT %d %d %d %d %d %d\\n", summary.requests, errors,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), summary.duration))
 end
 """
 
@@ -53,9 +56,17 @@ def require_wrk() -> str:
     return found
 
 
-def run(url: str, path: str, key: str, *, method: str = "GET", body: str | None = None,
-        seconds: int = 5, connections: int = 8) -> Measure:
-    """Drive `method path` at `url` for `seconds` with wrk (one thread, `connections` connections)."""
+def run(
+    url: str,
+    path: str,
+    key: str,
+    *,
+    method: str = "GET",
+    body: str | None = None,
+    seconds: int = 5,
+    connections: int = 8,
+) -> Measure:
+    """Drive `method path` at `url` for `seconds` with wrk (one thread, several connections)."""
     wrk = require_wrk()
     body_line = f"wrk.body = [[{body}]]" if body else ""
     script = LUA.format(method=method, key=key, body=body_line, path=path)
@@ -64,7 +75,9 @@ def run(url: str, path: str, key: str, *, method: str = "GET", body: str | None 
         lua.write_text(script)
         out = subprocess.run(
             [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(lua), url],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
     match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out)
     if not match:

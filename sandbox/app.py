@@ -123,14 +123,26 @@ def _install_conventions(app: Flask, pipeline: routing.Pipeline, judge: Any) -> 
             allowed = sorted(error.valid_methods or [])  # type: ignore[attr-defined]
             return _error_response(MethodNotAllowed(request.method, request.path, allowed))
         if error.code == 413:
-            return _error_response(PayloadTooLarge(f"Request body is larger than {pipeline.spec.max_request_bytes} bytes"))
+            return _error_response(
+                PayloadTooLarge(
+                    f"Request body is larger than {pipeline.spec.max_request_bytes} bytes"
+                )
+            )
         failure = ApiError(error.description)
-        failure.status, failure.code = error.code or 500, "bad_request" if (error.code or 500) < 500 else "internal_error"
+        failure.status, failure.code = (
+            error.code or 500,
+            "bad_request" if (error.code or 500) < 500 else "internal_error",
+        )
         return _error_response(failure)
 
     @app.errorhandler(Exception)
     def unhandled(error: Exception) -> Response:
-        log.exception("unhandled error in %s %s (request %s)", request.method, request.path, g.get("request_id"))
+        log.exception(
+            "unhandled error in %s %s (request %s)",
+            request.method,
+            request.path,
+            g.get("request_id"),
+        )
         return _error_response(ApiError())
 
     @app.after_request

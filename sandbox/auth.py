@@ -92,12 +92,16 @@ class Directory:
             return cached[1]
         with database.transaction(write=False) as session:
             row = session.execute(
-                select(ApiKey, Company.plan).join(Company, Company.id == ApiKey.company_id).where(ApiKey.secret == secret)
+                select(ApiKey, Company.plan)
+                .join(Company, Company.id == ApiKey.company_id)
+                .where(ApiKey.secret == secret)
             ).first()
             info = None
             if row is not None:
                 key, plan = row
-                info = KeyInfo(key.id, key.secret, key.company_id, plan, key.label, tuple(key.scopes))
+                info = KeyInfo(
+                    key.id, key.secret, key.company_id, plan, key.label, tuple(key.scopes)
+                )
         with self._lock:
             self._keys[secret] = (now + self.ttl, info)
         return info
@@ -109,7 +113,9 @@ class Directory:
         if cached is not None and cached[0] > now:
             return cached[1]
         rows = session.scalars(
-            select(Business).where(Business.company_id == company_id).order_by(Business.primary.desc(), Business.id)
+            select(Business)
+            .where(Business.company_id == company_id)
+            .order_by(Business.primary.desc(), Business.id)
         ).all()
         infos = tuple(BusinessInfo(b.id, b.company_id, b.name, b.primary) for b in rows)
         with self._lock:
@@ -134,4 +140,6 @@ def business_for(businesses: tuple[BusinessInfo, ...], requested: str | None) ->
     for business in businesses:
         if (business.id == requested) if requested is not None else business.primary:
             return business
-    raise NotFound(f"No business with id {requested}" if requested else "The company has no business")
+    raise NotFound(
+        f"No business with id {requested}" if requested else "The company has no business"
+    )

@@ -23,10 +23,13 @@ def fixture_keys(database: Database) -> list[dict[str, Any]]:
 
     with database.transaction() as session:
         rows = session.execute(
-            select(ApiKey, Company).join(Company, Company.id == ApiKey.company_id).order_by(Company.plan, ApiKey.label)
+            select(ApiKey, Company)
+            .join(Company, Company.id == ApiKey.company_id)
+            .order_by(Company.plan, ApiKey.label)
         ).all()
         businesses = {
-            b.company_id: b.id for b in session.scalars(select(Business).where(Business.primary.is_(True)))
+            b.company_id: b.id
+            for b in session.scalars(select(Business).where(Business.primary.is_(True)))
         }
         return [
             {
@@ -108,16 +111,26 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
 
     def with_db(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--db", default=DEFAULT_DATABASE_URL, help="SQLAlchemy URL (default: %(default)s)")
-        p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="fixture seed (default: %(default)s)")
+        p.add_argument(
+            "--db", default=DEFAULT_DATABASE_URL, help="SQLAlchemy URL (default: %(default)s)"
+        )
+        p.add_argument(
+            "--seed", type=int, default=DEFAULT_SEED, help="fixture seed (default: %(default)s)"
+        )
 
     serve = commands.add_parser("serve", help="serve the API with a production WSGI server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     with_db(serve)
-    serve.add_argument("--workers", type=int, default=2, help="worker processes (default: %(default)s)")
-    serve.add_argument("--threads", type=int, default=4, help="threads per worker (default: %(default)s)")
-    serve.add_argument("--strict", action="store_true", help="validate every response against the spec")
+    serve.add_argument(
+        "--workers", type=int, default=2, help="worker processes (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--threads", type=int, default=4, help="threads per worker (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--strict", action="store_true", help="validate every response against the spec"
+    )
     serve.add_argument(
         "--rate-limit-scale",
         type=float,
@@ -128,7 +141,9 @@ def parser() -> argparse.ArgumentParser:
 
     keys = commands.add_parser("keys", help="print the test keys")
     with_db(keys)
-    keys.add_argument("--json", action="store_true", help="a JSON list of {key, company_id, plan, scopes, …}")
+    keys.add_argument(
+        "--json", action="store_true", help="a JSON list of {key, company_id, plan, scopes, …}"
+    )
     keys.set_defaults(func=cmd_keys)
 
     reset = commands.add_parser("reset", help="put the database back to the seeded state")
@@ -137,10 +152,16 @@ def parser() -> argparse.ArgumentParser:
 
     docs = commands.add_parser("docs", help="the API reference")
     docs_commands = docs.add_subparsers(dest="docs_command", required=True)
-    build = docs_commands.add_parser("build", help="write the reference as static HTML and Markdown")
+    build = docs_commands.add_parser(
+        "build", help="write the reference as static HTML and Markdown"
+    )
     build.add_argument("-o", "--output", required=True, help="output directory")
-    build.add_argument("--spec", default=None, help="spec file (default: the project's openapi.yaml)")
-    build.add_argument("--base-url", default="http://127.0.0.1:8080/api/v1", help="base URL in examples")
+    build.add_argument(
+        "--spec", default=None, help="spec file (default: the project's openapi.yaml)"
+    )
+    build.add_argument(
+        "--base-url", default="http://127.0.0.1:8080/api/v1", help="base URL in examples"
+    )
     build.set_defaults(func=cmd_docs_build)
     return root
 

@@ -29,14 +29,17 @@ class ResponseJudge:
 
     def check(self, request: Request, response: Response) -> None:
         """Raise OffSpecResponse with openapi-core's reasons if the response is off-spec."""
-        result = self.openapi.unmarshal_response(FlaskOpenAPIRequest(request), WerkzeugOpenAPIResponse(response))
+        result = self.openapi.unmarshal_response(
+            FlaskOpenAPIRequest(request), WerkzeugOpenAPIResponse(response)
+        )
         if result.errors:
             reasons = []
             for error in result.errors:
                 reasons.append(f"{type(error).__name__}: {error}")
                 reasons += [f"  {e}" for e in getattr(error, "schema_errors", ())]
             raise OffSpecResponse(
-                f"{request.method} {request.path} answered {response.status_code} off-spec:\n" + "\n".join(reasons)
+                f"{request.method} {request.path} answered {response.status_code} off-spec:\n"
+                + "\n".join(reasons)
             )
 
 

@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from sandbox.auth import BusinessInfo, KeyInfo
 from sandbox.errors import NotFound
 from sandbox.spec import Operation, Spec
-from sandbox.auth import BusinessInfo, KeyInfo
 from sandbox.storage.core import Company
 
 Reply = tuple[int, Any]
@@ -59,7 +59,11 @@ class RequestContext:
 
     def tenancy(self) -> dict[str, Any]:
         """Column values that place a new resource in the caller's business."""
-        return {"company_id": self.company.id, "business_id": self.business.id, "created_at": self.now}
+        return {
+            "company_id": self.company.id,
+            "business_id": self.business.id,
+            "created_at": self.now,
+        }
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
         """Record a webhook event in this transaction (delivered after it commits)."""

@@ -1,16 +1,16 @@
 """The error family and the one envelope every non-2xx response uses.
 
-    ApiError (500 internal_error)
-    ├── BadRequest (400 bad_request)
-    ├── Unauthorized (401 unauthorized)
-    ├── Forbidden (403 forbidden)
-    ├── NotFound (404 not_found)
-    ├── MethodNotAllowed (405 method_not_allowed)
-    ├── Conflict (409 conflict)
-    ├── PayloadTooLarge (413 payload_too_large)
-    ├── UnsupportedMediaType (415 unsupported_media_type)
-    ├── ValidationFailed (422 validation_error)
-    ├── RateLimited (429 rate_limit_exceeded)
+ApiError (500 internal_error)
+├── BadRequest (400 bad_request)
+├── Unauthorized (401 unauthorized)
+├── Forbidden (403 forbidden)
+├── NotFound (404 not_found)
+├── MethodNotAllowed (405 method_not_allowed)
+├── Conflict (409 conflict)
+├── PayloadTooLarge (413 payload_too_large)
+├── UnsupportedMediaType (415 unsupported_media_type)
+├── ValidationFailed (422 validation_error)
+├── RateLimited (429 rate_limit_exceeded)
 """
 
 from __future__ import annotations
@@ -108,7 +108,11 @@ class RateLimited(ApiError):
         super().__init__(message, details=details, headers={"Retry-After": str(retry_after)})
 
 
-def detail(field: str, error: str, received: Any = ..., ) -> dict[str, Any]:
+def detail(
+    field: str,
+    error: str,
+    received: Any = ...,
+) -> dict[str, Any]:
     """One `{field, error, received?}` entry of `details`."""
     out: dict[str, Any] = {"field": field, "error": error}
     if received is not ...:

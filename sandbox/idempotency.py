@@ -38,7 +38,9 @@ def fingerprint(method: str, path: str, business_id: str, body: Any) -> str:
     return hashlib.sha256(f"{method}\n{path}\n{business_id}\n{canonical}".encode()).hexdigest()
 
 
-def stored_response(session: Session, company_id: str, key: str, print_: str, now: datetime) -> Replay | None:
+def stored_response(
+    session: Session, company_id: str, key: str, print_: str, now: datetime
+) -> Replay | None:
     """The live stored response for the key (Conflict if its payload differs); None if none.
 
     An expired record is deleted, so the key can be used afresh.
@@ -55,8 +57,10 @@ def stored_response(session: Session, company_id: str, key: str, print_: str, no
     return Replay(record.status, record.body)
 
 
-def claim(session: Session, company_id: str, key: str, print_: str, operation_id: str, now: datetime) -> IdempotencyRecord:
-    """Insert the record for a first request; raises IntegrityError if another request holds the key."""
+def claim(
+    session: Session, company_id: str, key: str, print_: str, operation_id: str, now: datetime
+) -> IdempotencyRecord:
+    """Insert the record of a first request; IntegrityError if another request holds the key."""
     record = IdempotencyRecord(
         company_id=company_id,
         key=key,

@@ -15,7 +15,7 @@ def page(
     query: Select[Any],
     serialize: Callable[[Any], dict[str, Any]] = lambda row: row.to_api(),
 ) -> dict[str, Any]:
-    """`{items, total, limit, offset, has_more}` for an ordered query, using the request's limit/offset.
+    """`{items, total, limit, offset, has_more}` of an ordered query, at the request's limit/offset.
 
     The query must have a total order (end its ORDER BY with the primary key) so that
     walking the pages yields every row once.

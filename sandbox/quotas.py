@@ -29,7 +29,9 @@ class Quota:
 
 
 EVENTS_PER_DAY = Quota("events_per_day", "events_per_day", "%Y-%m-%d", "events", "day")
-AI_TOKENS_PER_MONTH = Quota("ai_tokens_per_month", "ai_tokens_per_month", "%Y-%m", "AI tokens", "month")
+AI_TOKENS_PER_MONTH = Quota(
+    "ai_tokens_per_month", "ai_tokens_per_month", "%Y-%m", "AI tokens", "month"
+)
 
 
 def _period(ctx: RequestContext, quota: Quota) -> str:
@@ -61,7 +63,9 @@ def consume(ctx: RequestContext, quota: Quota, amount: int) -> int:
     insert = postgresql.insert if ctx.session.bind.dialect.name == "postgresql" else sqlite.insert
     statement = (
         insert(QuotaUsage)
-        .values(company_id=ctx.company.id, quota=quota.name, period=_period(ctx, quota), used=amount)
+        .values(
+            company_id=ctx.company.id, quota=quota.name, period=_period(ctx, quota), used=amount
+        )
         .on_conflict_do_update(
             index_elements=[QuotaUsage.company_id, QuotaUsage.quota, QuotaUsage.period],
             set_={"used": QuotaUsage.used + amount},
@@ -74,7 +78,8 @@ def consume(ctx: RequestContext, quota: Quota, amount: int) -> int:
         already = total - amount
         seconds = _seconds_to_next_period(ctx, quota)
         raise RateLimited(
-            f"Quota {quota.name} exceeded: the {ctx.company.plan} plan allows {cap:,} {quota.unit} per "
+            f"Quota {quota.name} exceeded: the {ctx.company.plan} plan allows"
+            f" {cap:,} {quota.unit} per "
             f"{quota.per}; {already:,} used, {amount:,} more requested",
             seconds,
             details=[detail(quota.name, "quota_exceeded", already + amount)],
@@ -88,7 +93,9 @@ def _seconds_to_next_period(ctx: RequestContext, quota: Quota) -> int:
         nxt = now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() + 86_400
     else:
         year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
-        nxt = now.replace(year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
+        nxt = now.replace(
+            year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0
+        ).timestamp()
     return max(1, int(nxt - now.timestamp()))
 
 

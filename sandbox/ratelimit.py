@@ -37,7 +37,8 @@ class RateState:
         """The 429 for this state."""
         retry_after = max(1, self.reset - int(time.time()))
         return RateLimited(
-            f"Rate limit of {self.limit} requests per minute exceeded; retry after {retry_after} seconds",
+            f"Rate limit of {self.limit} requests per minute exceeded;"
+            f" retry after {retry_after} seconds",
             retry_after,
         )
 

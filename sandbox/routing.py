@@ -127,7 +127,9 @@ def count_request(pipeline: Pipeline) -> None:
         raise g.rate.error()
 
 
-def _view(pipeline: Pipeline, spec_path: str, operations: dict[str, Operation]) -> Callable[..., Response]:
+def _view(
+    pipeline: Pipeline, spec_path: str, operations: dict[str, Operation]
+) -> Callable[..., Response]:
     allowed = sorted(operations)
 
     def view(**path_args: str) -> Response:
@@ -150,7 +152,9 @@ def _body(pipeline: Pipeline, op: Operation) -> Any:
             raise BadRequest("Request body is required", details=[detail("body", "required")])
         return {}
     if request.mimetype != "application/json":
-        raise UnsupportedMediaType(f"Request body must be application/json, not {request.mimetype or 'untyped'}")
+        raise UnsupportedMediaType(
+            f"Request body must be application/json, not {request.mimetype or 'untyped'}"
+        )
     try:
         return json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as error:
@@ -169,7 +173,9 @@ def serve(pipeline: Pipeline, op: Operation, path_args: dict[str, str]) -> Respo
     key = g.identity
     auth.require_scopes(key, op.scopes)
     body = _body(pipeline, op)
-    valid = pipeline.validators[op.operation_id].validate(path_args, request.args, request.headers, body)
+    valid = pipeline.validators[op.operation_id].validate(
+        path_args, request.args, request.headers, body
+    )
     handler = pipeline.handlers[op.operation_id]
     if op.operation_id in READS_OF_THE_REQUEST_LOG:
         pipeline.request_log.write_pending()
@@ -179,7 +185,9 @@ def serve(pipeline: Pipeline, op: Operation, path_args: dict[str, str]) -> Respo
     except KeyTaken:
         with pipeline.database.transaction() as session:
             company = session.get(Company, key.company_id)
-            replay = idempotency.stored_response(session, key.company_id, idem_key, g.fingerprint, clock.now_for(company))
+            replay = idempotency.stored_response(
+                session, key.company_id, idem_key, g.fingerprint, clock.now_for(company)
+            )
         if replay is None:
             raise ApiError("Idempotency-Key is held by a request that failed; retry") from None
         return _replayed(replay)
@@ -191,7 +199,14 @@ def _replayed(replay: idempotency.Replay) -> Response:
     return response
 
 
-def _run(pipeline: Pipeline, op: Operation, handler: Handler, key: auth.KeyInfo, valid: Any, idem_key: str | None) -> Response:
+def _run(
+    pipeline: Pipeline,
+    op: Operation,
+    handler: Handler,
+    key: auth.KeyInfo,
+    valid: Any,
+    idem_key: str | None,
+) -> Response:
     with pipeline.database.transaction(write=op.method != "GET") as session:
         company = session.get(Company, key.company_id)
         if company is None:
@@ -201,12 +216,16 @@ def _run(pipeline: Pipeline, op: Operation, handler: Handler, key: auth.KeyInfo,
         now = clock.now_for(company)
         record = None
         if idem_key is not None:
-            g.fingerprint = idempotency.fingerprint(op.method, request.path, business.id, valid.body)
+            g.fingerprint = idempotency.fingerprint(
+                op.method, request.path, business.id, valid.body
+            )
             replay = idempotency.stored_response(session, company.id, idem_key, g.fingerprint, now)
             if replay is not None:
                 return _replayed(replay)
             try:
-                record = idempotency.claim(session, company.id, idem_key, g.fingerprint, op.operation_id, now)
+                record = idempotency.claim(
+                    session, company.id, idem_key, g.fingerprint, op.operation_id, now
+                )
             except IntegrityError:
                 raise KeyTaken() from None
         ctx = RequestContext(

@@ -36,10 +36,17 @@ def banner(app: Flask, host: str, port: int, out: Any = sys.stdout) -> None:
     pipeline = app.extensions["sandbox"]
     origin = f"http://{host}:{port}"
     print(f"Platform API sandbox on {origin}{pipeline.spec.base_path}", file=out)
-    print(f"  reference: {origin}/docs    spec: {origin}/openapi.yaml    database: {pipeline.database.url}", file=out)
+    print(
+        f"  reference: {origin}/docs    spec: {origin}/openapi.yaml"
+        f"    database: {pipeline.database.url}",
+        file=out,
+    )
     print("Test keys:", file=out)
     print_keys(fixture_keys(pipeline.database), out)
-    print(f"Try: curl -H 'Authorization: Bearer <key>' {origin}{pipeline.spec.base_path}/account", file=out)
+    print(
+        f"Try: curl -H 'Authorization: Bearer <key>' {origin}{pipeline.spec.base_path}/account",
+        file=out,
+    )
     out.flush()
 
 

@@ -106,7 +106,9 @@ def _operation(spec: dict[str, Any], path: str, method: str, raw: dict[str, Any]
     body = raw.get("requestBody", {})
     schema = body.get("content", {}).get("application/json", {}).get("schema")
     success = min(int(s) for s in raw["responses"] if s.startswith("2"))
-    scopes = tuple(s for req in raw.get("security", spec.get("security", [])) for v in req.values() for s in v)
+    scopes = tuple(
+        s for req in raw.get("security", spec.get("security", [])) for v in req.values() for s in v
+    )
     return Operation(
         operation_id=raw["operationId"],
         method=method.upper(),
@@ -136,7 +138,9 @@ def load_spec(path: Path = SPEC_PATH) -> Spec:
                 op = _operation(raw, spec_path, method, item[method])
                 operations[op.operation_id] = op
     plans = {
-        p["plan"]: Plan(p["plan"], p["requests_per_minute"], p["ai_tokens_per_month"], p["events_per_day"])
+        p["plan"]: Plan(
+            p["plan"], p["requests_per_minute"], p["ai_tokens_per_month"], p["events_per_day"]
+        )
         for p in raw["x-plans"]
     }
     return Spec(

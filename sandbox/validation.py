@@ -114,7 +114,7 @@ def _coerce(value: str, schema: dict[str, Any]) -> Any:
 
 
 def apply_defaults(spec: Spec, schema: dict[str, Any], value: Any) -> Any:
-    """Fill in the spec's `default`s for absent properties, recursively through objects and arrays."""
+    """Fill in the spec's `default`s of absent properties, through nested objects and arrays."""
     schema = spec.resolve(schema)
     if isinstance(value, dict) and "properties" in schema:
         for name, prop in schema["properties"].items():
@@ -151,9 +151,7 @@ class RequestValidator:
         root = {"components": self.spec.raw["components"], **schema}
         return jsonschema_rs.validator_for(root, validate_formats=True)
 
-    def validate(
-        self, path: dict[str, str], query: Any, headers: Any, body: Any
-    ) -> ValidRequest:
+    def validate(self, path: dict[str, str], query: Any, headers: Any, body: Any) -> ValidRequest:
         """The validated request; raises BadRequest or ValidationFailed."""
         params: dict[str, Any] = dict(path)
         for p in self.query_params:
@@ -171,7 +169,9 @@ class RequestValidator:
                 query_values[name] = params[name]
             elif "default" in p["schema"]:
                 query_values[name] = p["schema"]["default"]
-        header_values = {p["name"]: params[p["name"]] for p in self.header_params if p["name"] in params}
+        header_values = {
+            p["name"]: params[p["name"]] for p in self.header_params if p["name"] in params
+        }
         if self.body_validator is not None:
             raise_for(list(self.body_validator.iter_errors(body)))
             body = apply_defaults(self.spec, self.operation.request_schema or {}, body)

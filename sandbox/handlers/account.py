@@ -14,7 +14,9 @@ def get_account(ctx: RequestContext) -> Reply:
     """200 with the account of the key's company."""
     plan = ctx.spec.plans[ctx.company.plan]
     businesses = ctx.session.scalars(
-        select(Business).where(Business.company_id == ctx.company.id).order_by(Business.primary.desc(), Business.id)
+        select(Business)
+        .where(Business.company_id == ctx.company.id)
+        .order_by(Business.primary.desc(), Business.id)
     ).all()
     return 200, {
         "company_id": ctx.company.id,
@@ -22,7 +24,12 @@ def get_account(ctx: RequestContext) -> Reply:
         "plan": plan.name,
         "business": ctx.business.to_api(),
         "businesses": [b.to_api() for b in businesses],
-        "key": {"id": ctx.key.id, "prefix": ctx.key.prefix, "mode": "test", "scopes": list(ctx.key.scopes)},
+        "key": {
+            "id": ctx.key.id,
+            "prefix": ctx.key.prefix,
+            "mode": "test",
+            "scopes": list(ctx.key.scopes),
+        },
         "limits": {
             "requests_per_minute": plan.requests_per_minute,
             "ai_tokens_per_month": plan.ai_tokens_per_month,

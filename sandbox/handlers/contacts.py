@@ -23,7 +23,9 @@ def list_contacts(ctx: RequestContext) -> Reply:
             or_(
                 func.lower(Contact.first_name).like(pattern),
                 func.lower(func.coalesce(Contact.last_name, "")).like(pattern),
-                func.lower(func.coalesce(Contact.first_name + " " + Contact.last_name, "")).like(pattern),
+                func.lower(func.coalesce(Contact.first_name + " " + Contact.last_name, "")).like(
+                    pattern
+                ),
                 func.lower(func.coalesce(Contact.email, "")).like(pattern),
                 func.coalesce(Contact.phone, "").like(pattern),
             )
@@ -62,7 +64,9 @@ def update_contact(ctx: RequestContext) -> Reply:
 def delete_contact(ctx: RequestContext) -> Reply:
     """204; Conflict while deals still refer to the contact. Sends contact.deleted."""
     contact = ctx.get(Contact, ctx.path["contact_id"], "contact")
-    deals = ctx.session.scalar(select(func.count()).select_from(Deal).where(Deal.contact_id == contact.id))
+    deals = ctx.session.scalar(
+        select(func.count()).select_from(Deal).where(Deal.contact_id == contact.id)
+    )
     if deals:
         raise Conflict(f"Contact {contact.id} still has {deals} deal(s); delete them first")
     for check in REFERENCES:

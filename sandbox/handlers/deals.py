@@ -16,7 +16,11 @@ FIELDS = ("title", "stage", "amount", "currency", "contact_id")
 def require_contact(ctx: RequestContext, contact_id: str, field: str = "contact_id") -> Contact:
     """The contact of the caller's business; 422 naming `field` otherwise."""
     contact = ctx.session.get(Contact, contact_id)
-    if contact is None or contact.company_id != ctx.company.id or contact.business_id != ctx.business.id:
+    if (
+        contact is None
+        or contact.company_id != ctx.company.id
+        or contact.business_id != ctx.business.id
+    ):
         raise ValidationFailed(
             f"Field '{field}' must be a contact of this business",
             details=[detail(field, "not_found", contact_id)],
@@ -45,7 +49,13 @@ def list_deals(ctx: RequestContext) -> Reply:
 def create_deal(ctx: RequestContext) -> Reply:
     """201 with the new deal; 422 if the contact is not in the business. Sends deal.created."""
     require_contact(ctx, ctx.body["contact_id"])
-    deal = Deal(id=new_id("deal"), updated_at=ctx.now, amount=None, expected_close_date=None, **ctx.tenancy())
+    deal = Deal(
+        id=new_id("deal"),
+        updated_at=ctx.now,
+        amount=None,
+        expected_close_date=None,
+        **ctx.tenancy(),
+    )
     _apply(ctx, deal)
     ctx.session.add(deal)
     ctx.session.flush()
@@ -59,7 +69,7 @@ def get_deal(ctx: RequestContext) -> Reply:
 
 
 def update_deal(ctx: RequestContext) -> Reply:
-    """200 with the deal after changing the fields given; a stage change sends deal.stage_changed."""
+    """200 with the deal after the change; a stage change sends deal.stage_changed."""
     deal = ctx.get(Deal, ctx.path["deal_id"], "deal")
     if "contact_id" in ctx.body:
         require_contact(ctx, ctx.body["contact_id"])

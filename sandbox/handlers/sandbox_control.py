@@ -16,9 +16,17 @@ from sandbox.storage.core import RequestLogEntry
 
 def reset_sandbox(ctx: RequestContext) -> Reply:
     """200 once the company's data is back to its seeded state and its clock to real time."""
-    seed = ctx.body.get("seed", ctx.settings.get("seed", 0)) if ctx.body else ctx.settings.get("seed", 0)
+    seed = (
+        ctx.body.get("seed", ctx.settings.get("seed", 0))
+        if ctx.body
+        else ctx.settings.get("seed", 0)
+    )
     fixtures.reset_company(ctx.session, ctx.company, seed)
-    return 200, {"company_id": ctx.company.id, "seed": seed, "reset_at": iso(clock.now_for(ctx.company))}
+    return 200, {
+        "company_id": ctx.company.id,
+        "seed": seed,
+        "reset_at": iso(clock.now_for(ctx.company)),
+    }
 
 
 def list_request_log(ctx: RequestContext) -> Reply:
@@ -33,7 +41,10 @@ def list_request_log(ctx: RequestContext) -> Reply:
 
 
 def _clock(ctx: RequestContext) -> dict[str, object]:
-    return {"now": iso(clock.now_for(ctx.company)), "offset_seconds": ctx.company.clock_offset_seconds or 0}
+    return {
+        "now": iso(clock.now_for(ctx.company)),
+        "offset_seconds": ctx.company.clock_offset_seconds or 0,
+    }
 
 
 def get_test_clock(ctx: RequestContext) -> Reply:

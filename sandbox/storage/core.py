@@ -1,4 +1,4 @@
-"""Tables of the platform itself: companies, businesses, keys, idempotency, rate counters, request log."""
+"""Tables of the platform itself: companies, businesses, keys, idempotency, counters, log."""
 
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ class Business(Base):
     __tablename__ = "businesses"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    company_id: Mapped[str] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(200))
     primary: Mapped[bool] = mapped_column(default=False)
 
@@ -54,7 +56,9 @@ class ApiKey(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     secret: Mapped[str] = mapped_column(String(128), unique=True)
-    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    company_id: Mapped[str] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
     label: Mapped[str] = mapped_column(String(100))
     scopes: Mapped[list[Any]] = mapped_column(JSON)
 

@@ -61,7 +61,9 @@ class Deal(TenantOwned, Base):
             "amount": self.amount,
             "currency": self.currency,
             "contact_id": self.contact_id,
-            "expected_close_date": self.expected_close_date.isoformat() if self.expected_close_date else None,
+            "expected_close_date": self.expected_close_date.isoformat()
+            if self.expected_close_date
+            else None,
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
         }

@@ -28,7 +28,7 @@ class WriterLock:
         self._pid = -1
 
     def _descriptor(self) -> int:
-        # A forked child must not share the parent's open file description (flock is per description).
+        # A forked child must not share its parent's file description: flock is per description.
         if self._fd is None or self._pid != os.getpid():
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             self._pid = os.getpid()
@@ -77,7 +77,9 @@ class SharedCounters:
 
     def increment(self, bucket: str, window: int) -> int:
         """Add one to `bucket` in `window`; the new count."""
-        digest = int.from_bytes(hashlib.blake2b(bucket.encode(), digest_size=8).digest(), "little") or 1
+        digest = (
+            int.from_bytes(hashlib.blake2b(bucket.encode(), digest_size=8).digest(), "little") or 1
+        )
         with self._lock.held():
             table = self._table()
             start = digest % SLOTS

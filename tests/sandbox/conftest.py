@@ -102,7 +102,9 @@ def client(app: Flask) -> FlaskClient:
 def keys_of(app: Flask) -> list[Key]:
     """Every fixture key, ordered by plan then label."""
     with app.extensions["sandbox"].database.transaction() as session:
-        rows = session.execute(select(ApiKey, Company).join(Company, Company.id == ApiKey.company_id)).all()
+        rows = session.execute(
+            select(ApiKey, Company).join(Company, Company.id == ApiKey.company_id)
+        ).all()
         keys = [Key(k.secret, c.id, c.plan, k.label, tuple(k.scopes)) for k, c in rows]
     return sorted(keys, key=lambda k: (k.plan, k.label))
 

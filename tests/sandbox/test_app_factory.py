@@ -31,7 +31,9 @@ def test_a_missing_handler_is_named_at_start() -> None:
 
 
 def test_in_memory_database_is_seeded_and_served() -> None:
-    app = create_app(SandboxConfig(database_url=":memory:", webhook_worker=False, rate_limit_scale=0))
+    app = create_app(
+        SandboxConfig(database_url=":memory:", webhook_worker=False, rate_limit_scale=0)
+    )
     key = key_for(app)
     response = app.test_client().get(f"{BASE}/crm/contacts?limit=1", headers=key.headers)
     shutdown(app)
@@ -42,9 +44,13 @@ def test_state_survives_a_restart_on_a_file(tmp_path) -> None:  # noqa: ANN001
     url = f"sqlite:///{tmp_path}/restart.db"
     first = create_app(SandboxConfig(database_url=url, webhook_worker=False, rate_limit_scale=0))
     key = key_for(first)
-    created = first.test_client().post(f"{BASE}/crm/contacts", json={"first_name": "Durable"}, headers=key.headers)
+    created = first.test_client().post(
+        f"{BASE}/crm/contacts", json={"first_name": "Durable"}, headers=key.headers
+    )
     shutdown(first)
     second = create_app(SandboxConfig(database_url=url, webhook_worker=False, rate_limit_scale=0))
-    fetched = second.test_client().get(f"{BASE}/crm/contacts/{created.json['id']}", headers=key.headers)
+    fetched = second.test_client().get(
+        f"{BASE}/crm/contacts/{created.json['id']}", headers=key.headers
+    )
     shutdown(second)
     assert fetched.status_code == 200 and fetched.json["first_name"] == "Durable"

@@ -28,16 +28,26 @@ def test_bad_keys_are_401(client: FlaskClient, header: str | None, fragment: str
 
 def test_key_without_the_scope_is_403(client: FlaskClient, read_only_key: Key) -> None:
     assert client.get(f"{BASE}/crm/contacts", headers=read_only_key.headers).status_code == 200
-    response = client.post(f"{BASE}/crm/contacts", json={"first_name": "A"}, headers=read_only_key.headers)
+    response = client.post(
+        f"{BASE}/crm/contacts", json={"first_name": "A"}, headers=read_only_key.headers
+    )
     body = assert_envelope(response, 403, "forbidden")
     assert "crm:write" in body["message"]
 
 
-def test_another_companys_resource_is_404_on_every_verb(client: FlaskClient, key: Key, other_key: Key) -> None:
-    contact = client.post(f"{BASE}/crm/contacts", json={"first_name": "Mine"}, headers=key.headers).json
+def test_another_companys_resource_is_404_on_every_verb(
+    client: FlaskClient, key: Key, other_key: Key
+) -> None:
+    contact = client.post(
+        f"{BASE}/crm/contacts", json={"first_name": "Mine"}, headers=key.headers
+    ).json
     url = f"{BASE}/crm/contacts/{contact['id']}"
     assert_envelope(client.get(url, headers=other_key.headers), 404, "not_found")
-    assert_envelope(client.patch(url, json={"first_name": "Theirs"}, headers=other_key.headers), 404, "not_found")
+    assert_envelope(
+        client.patch(url, json={"first_name": "Theirs"}, headers=other_key.headers),
+        404,
+        "not_found",
+    )
     assert_envelope(client.delete(url, headers=other_key.headers), 404, "not_found")
     assert client.get(url, headers=key.headers).json["first_name"] == "Mine"
 
@@ -46,9 +56,13 @@ def test_x_business_id_selects_the_business(client: FlaskClient, key: Key) -> No
     account = client.get(f"{BASE}/account", headers=key.headers).json
     second = next(b["id"] for b in account["businesses"] if not b["primary"])
     headers = {**key.headers, "X-Business-Id": second}
-    contact = client.post(f"{BASE}/crm/contacts", json={"first_name": "Second"}, headers=headers).json
+    contact = client.post(
+        f"{BASE}/crm/contacts", json={"first_name": "Second"}, headers=headers
+    ).json
     assert client.get(f"{BASE}/crm/contacts/{contact['id']}", headers=headers).status_code == 200
-    assert client.get(f"{BASE}/crm/contacts/{contact['id']}", headers=key.headers).status_code == 404
+    assert (
+        client.get(f"{BASE}/crm/contacts/{contact['id']}", headers=key.headers).status_code == 404
+    )
     assert client.get(f"{BASE}/account", headers=headers).json["business"]["id"] == second
 
 
@@ -58,8 +72,14 @@ def test_another_companys_business_is_404(client: FlaskClient, key: Key, other_k
     assert_envelope(response, 404, "not_found")
 
 
-def test_deal_with_another_businesss_contact_is_422(client: FlaskClient, key: Key, other_key: Key) -> None:
-    theirs = client.post(f"{BASE}/crm/contacts", json={"first_name": "T"}, headers=other_key.headers).json
-    response = client.post(f"{BASE}/crm/deals", json={"title": "X", "contact_id": theirs["id"]}, headers=key.headers)
+def test_deal_with_another_businesss_contact_is_422(
+    client: FlaskClient, key: Key, other_key: Key
+) -> None:
+    theirs = client.post(
+        f"{BASE}/crm/contacts", json={"first_name": "T"}, headers=other_key.headers
+    ).json
+    response = client.post(
+        f"{BASE}/crm/deals", json={"title": "X", "contact_id": theirs["id"]}, headers=key.headers
+    )
     body = assert_envelope(response, 422, "validation_error")
     assert body["details"][0]["field"] == "contact_id"

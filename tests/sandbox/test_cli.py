@@ -15,7 +15,9 @@ import pytest
 from sandbox.cli import main
 
 
-def test_keys_json_lists_keys_with_company_plan_and_scopes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_keys_json_lists_keys_with_company_plan_and_scopes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["keys", "--db", f"sqlite:///{tmp_path}/k.db", "--json"]) == 0
     keys = json.loads(capsys.readouterr().out)
     assert len(keys) >= 6
@@ -23,7 +25,9 @@ def test_keys_json_lists_keys_with_company_plan_and_scopes(tmp_path: Path, capsy
     assert all(k["key"].startswith("sk_test_") for k in keys)
 
 
-def test_reset_returns_to_the_seeded_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_reset_returns_to_the_seeded_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = f"sqlite:///{tmp_path}/r.db"
     main(["keys", "--db", url, "--json", "--seed", "1"])
     seed_one = json.loads(capsys.readouterr().out)
@@ -47,7 +51,16 @@ def _free_port() -> int:
 def test_serve_prints_the_url_and_keys_and_answers(tmp_path: Path) -> None:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port), "--db", f"sqlite:///{tmp_path}/s.db"],
+        [
+            sys.executable,
+            "-m",
+            "sandbox.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            f"sqlite:///{tmp_path}/s.db",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -65,7 +78,9 @@ def test_serve_prints_the_url_and_keys_and_answers(tmp_path: Path) -> None:
         key = next(word for line in lines for word in line.split() if word.startswith("sk_test_"))
         for _ in range(100):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/healthz", timeout=2
+                ) as response:
                     assert response.status == 200
                 break
             except OSError:

@@ -46,23 +46,31 @@ def test_usage_events_are_immutable(client: FlaskClient, key: Key, method: str) 
 def test_body_over_the_limit_is_413(app: Flask, client: FlaskClient, key: Key) -> None:
     size = app.extensions["sandbox"].spec.max_request_bytes + 1
     body = '{"first_name": "' + "x" * size + '"}'
-    response = client.post(f"{BASE}/crm/contacts", data=body, content_type="application/json", headers=key.headers)
+    response = client.post(
+        f"{BASE}/crm/contacts", data=body, content_type="application/json", headers=key.headers
+    )
     assert_envelope(response, 413, "payload_too_large")
 
 
 def test_body_that_is_not_json_is_415(client: FlaskClient, key: Key) -> None:
-    response = client.post(f"{BASE}/crm/contacts", data="first_name=A", content_type="text/plain", headers=key.headers)
+    response = client.post(
+        f"{BASE}/crm/contacts", data="first_name=A", content_type="text/plain", headers=key.headers
+    )
     assert_envelope(response, 415, "unsupported_media_type")
 
 
 @pytest.mark.parametrize("body", ["{bad", '{"first_name": NaN}', "[1,", '"unterminated'])
 def test_malformed_json_is_400(client: FlaskClient, key: Key, body: str) -> None:
-    response = client.post(f"{BASE}/crm/contacts", data=body, content_type="application/json", headers=key.headers)
+    response = client.post(
+        f"{BASE}/crm/contacts", data=body, content_type="application/json", headers=key.headers
+    )
     assert_envelope(response, 400, "bad_request")
 
 
 def test_missing_required_field_is_400_with_details(client: FlaskClient, key: Key) -> None:
-    response = client.post(f"{BASE}/crm/contacts", json={"last_name": "Miller"}, headers=key.headers)
+    response = client.post(
+        f"{BASE}/crm/contacts", json={"last_name": "Miller"}, headers=key.headers
+    )
     body = assert_envelope(response, 400, "bad_request")
     assert body["details"] == [{"field": "first_name", "error": "required"}]
 
@@ -73,7 +81,9 @@ def test_missing_body_is_400(client: FlaskClient, key: Key) -> None:
 
 
 def test_bad_amount_is_422_in_the_seed_shape(client: FlaskClient, key: Key) -> None:
-    contact = client.post(f"{BASE}/crm/contacts", json={"first_name": "Ann"}, headers=key.headers).json
+    contact = client.post(
+        f"{BASE}/crm/contacts", json={"first_name": "Ann"}, headers=key.headers
+    ).json
     response = client.post(
         f"{BASE}/crm/deals",
         json={"title": "Kitchen Remodel", "amount": -500, "contact_id": contact["id"]},
@@ -99,7 +109,9 @@ def test_bad_values_are_422_naming_the_field(
 ) -> None:
     response = client.post(f"{BASE}/crm/contacts", json=body, headers=key.headers)
     details = assert_envelope(response, 422, "validation_error")["details"]
-    assert {"field": field, "error": error} in [{k: d[k] for k in ("field", "error")} for d in details]
+    assert {"field": field, "error": error} in [
+        {k: d[k] for k in ("field", "error")} for d in details
+    ]
 
 
 def test_bad_query_value_is_422(client: FlaskClient, key: Key) -> None:
@@ -109,7 +121,11 @@ def test_bad_query_value_is_422(client: FlaskClient, key: Key) -> None:
 
 
 def test_unhandled_exception_is_500_envelope_and_logged(
-    app: Flask, client: FlaskClient, key: Key, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    app: Flask,
+    client: FlaskClient,
+    key: Key,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     def boom(ctx: Any) -> Any:
         raise RuntimeError("kaboom")
@@ -133,6 +149,8 @@ def test_handler_error_rolls_back_its_writes(
 
     before = client.get(f"{BASE}/crm/contacts?limit=1", headers=key.headers).json["total"]
     monkeypatch.setitem(app.extensions["sandbox"].handlers, "createContact", create_then_fail)
-    response = client.post(f"{BASE}/crm/contacts", json={"first_name": "Ghost"}, headers=key.headers)
+    response = client.post(
+        f"{BASE}/crm/contacts", json={"first_name": "Ghost"}, headers=key.headers
+    )
     assert_envelope(response, 500, "internal_error")
     assert client.get(f"{BASE}/crm/contacts?limit=1", headers=key.headers).json["total"] == before

@@ -1,4 +1,4 @@
-"""Fixtures: deterministic from the seed, several companies on different plans, data on every surface."""
+"""Fixtures: deterministic from the seed, companies on different plans, data on every surface."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ def _snapshot(database: Database) -> dict[str, list[tuple]]:
     with database.transaction() as session:
         for table in Base.metadata.sorted_tables:
             if "id" in table.c:
-                out[table.name] = [tuple(r) for r in session.execute(select(table.c.id).order_by(table.c.id))]
+                out[table.name] = [
+                    tuple(r) for r in session.execute(select(table.c.id).order_by(table.c.id))
+                ]
     out["keys"] = [(k["key"], k["company_id"]) for k in fixture_keys(database)]
     return out
 
@@ -50,7 +52,9 @@ def test_companies_plans_keys_and_businesses(tmp_path: Path) -> None:
         assert all(s.endswith(":read") for s in labels["Read only"]["scopes"])
         assert set(labels["Read only"]["scopes"]) < set(labels["Full access"]["scopes"])
     with database.transaction() as session:
-        per_company = session.execute(select(Business.company_id, func.count()).group_by(Business.company_id)).all()
+        per_company = session.execute(
+            select(Business.company_id, func.count()).group_by(Business.company_id)
+        ).all()
         assert max(count for _, count in per_company) >= 2
         assert session.scalar(select(func.count()).select_from(Company)) >= 3
 
@@ -63,7 +67,9 @@ def test_every_tenant_table_has_data_for_every_company(tmp_path: Path) -> None:
         for table in Base.metadata.sorted_tables:
             if {"company_id", "business_id"} <= set(table.c.keys()):
                 for company in companies:
-                    count = session.scalar(select(func.count()).select_from(table).where(table.c.company_id == company))
+                    count = session.scalar(
+                        select(func.count()).select_from(table).where(table.c.company_id == company)
+                    )
                     if not count:
                         empty.append((table.name, company))
     assert empty == []

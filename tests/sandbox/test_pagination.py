@@ -16,11 +16,15 @@ def test_defaults_are_50_and_0(client: FlaskClient, key: Key) -> None:
 
 
 @pytest.mark.parametrize("limit", [1, 7, 200])
-def test_walking_every_page_yields_every_item_once(client: FlaskClient, key: Key, limit: int) -> None:
+def test_walking_every_page_yields_every_item_once(
+    client: FlaskClient, key: Key, limit: int
+) -> None:
     seen: list[str] = []
     offset, total = 0, None
     while True:
-        body = client.get(f"{BASE}/crm/contacts?limit={limit}&offset={offset}", headers=key.headers).json
+        body = client.get(
+            f"{BASE}/crm/contacts?limit={limit}&offset={offset}", headers=key.headers
+        ).json
         total = body["total"] if total is None else total
         assert body["total"] == total
         assert len(body["items"]) <= limit

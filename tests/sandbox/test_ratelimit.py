@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sandbox.app import shutdown
-
 import time
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+
+from sandbox.app import shutdown
 
 from .conftest import BASE, build_app, key_for
 from .test_errors import assert_envelope
@@ -43,7 +43,12 @@ def test_every_response_carries_the_headers(limited_app: Flask) -> None:
 
 def test_limit_follows_the_plan(limited_app: Flask) -> None:
     client = limited_app.test_client()
-    for plan, limit in (("starter", 60), ("builder", 120), ("professional", 300), ("enterprise", 1000)):
+    for plan, limit in (
+        ("starter", 60),
+        ("builder", 120),
+        ("professional", 300),
+        ("enterprise", 1000),
+    ):
         key = key_for(limited_app, plan=plan)
         response = client.get(f"{BASE}/account", headers=key.headers)
         assert response.headers["X-RateLimit-Limit"] == str(limit)
@@ -71,13 +76,18 @@ def test_over_the_limit_is_429_with_retry_after(limited_app: Flask) -> None:
     assert client.get(f"{BASE}/account", headers=other.headers).status_code == 200
 
 
-def test_counts_are_shared_between_apps_on_one_database(limited_app: Flask, database_url: str) -> None:
+def test_counts_are_shared_between_apps_on_one_database(
+    limited_app: Flask, database_url: str
+) -> None:
     second = build_app(database_url, rate_limit_scale=1)
     key = key_for(limited_app)
     first = limited_app.test_client().get(f"{BASE}/account", headers=key.headers)
     then = second.test_client().get(f"{BASE}/account", headers=key.headers)
     shutdown(second)
-    assert int(then.headers["X-RateLimit-Remaining"]) == int(first.headers["X-RateLimit-Remaining"]) - 1
+    assert (
+        int(then.headers["X-RateLimit-Remaining"])
+        == int(first.headers["X-RateLimit-Remaining"]) - 1
+    )
 
 
 def test_scale_zero_lifts_the_limit_but_keeps_counting(app: Flask) -> None:
@@ -86,4 +96,7 @@ def test_scale_zero_lifts_the_limit_but_keeps_counting(app: Flask) -> None:
     first = client.get(f"{BASE}/account", headers=key.headers)
     second = client.get(f"{BASE}/account", headers=key.headers)
     assert int(first.headers["X-RateLimit-Limit"]) >= 1_000_000
-    assert int(second.headers["X-RateLimit-Remaining"]) == int(first.headers["X-RateLimit-Remaining"]) - 1
+    assert (
+        int(second.headers["X-RateLimit-Remaining"])
+        == int(first.headers["X-RateLimit-Remaining"]) - 1
+    )

@@ -39,11 +39,15 @@ def test_clock_advances_and_never_goes_back(client: FlaskClient, key: Key) -> No
     assert client.get(f"{BASE}/account", headers=key.headers).json["now"] >= after["now"][:16]
     past = (_time(after["now"]) - timedelta(hours=1)).isoformat()
     body = assert_envelope(
-        client.post(f"{BASE}/sandbox/clock/advance", json={"to": past}, headers=key.headers), 422, "validation_error"
+        client.post(f"{BASE}/sandbox/clock/advance", json={"to": past}, headers=key.headers),
+        422,
+        "validation_error",
     )
     assert body["details"][0]["field"] == "to"
     assert_envelope(
-        client.post(f"{BASE}/sandbox/clock/advance", json={"days": 1, "seconds": 5}, headers=key.headers),
+        client.post(
+            f"{BASE}/sandbox/clock/advance", json={"days": 1, "seconds": 5}, headers=key.headers
+        ),
         422,
         "validation_error",
     )
@@ -51,38 +55,59 @@ def test_clock_advances_and_never_goes_back(client: FlaskClient, key: Key) -> No
 
 def test_clocks_are_per_company(client: FlaskClient, key: Key, other_key: Key) -> None:
     client.post(f"{BASE}/sandbox/clock/advance", json={"days": 30}, headers=key.headers)
-    assert client.get(f"{BASE}/sandbox/clock", headers=other_key.headers).json["offset_seconds"] == 0
+    assert (
+        client.get(f"{BASE}/sandbox/clock", headers=other_key.headers).json["offset_seconds"] == 0
+    )
 
 
-def test_request_log_lists_the_companys_requests(client: FlaskClient, key: Key, other_key: Key) -> None:
+def test_request_log_lists_the_companys_requests(
+    client: FlaskClient, key: Key, other_key: Key
+) -> None:
     missing = client.get(f"{BASE}/crm/contacts/con_nope", headers=key.headers)
     client.get(f"{BASE}/account", headers=other_key.headers)
     log = client.get(f"{BASE}/sandbox/requests?limit=5", headers=key.headers).json
     entry = next(e for e in log["items"] if e["request_id"] == missing.headers["X-Request-Id"])
-    assert (entry["method"], entry["path"], entry["status"]) == ("GET", f"{BASE}/crm/contacts/con_nope", 404)
+    assert (entry["method"], entry["path"], entry["status"]) == (
+        "GET",
+        f"{BASE}/crm/contacts/con_nope",
+        404,
+    )
     assert entry["operation_id"] == "getContact" and entry["duration_ms"] > 0
     assert all(e["operation_id"] != "getAccount" for e in log["items"])
     only_404 = client.get(f"{BASE}/sandbox/requests?status=404", headers=key.headers).json
     assert only_404["total"] >= 1 and {e["status"] for e in only_404["items"]} == {404}
 
 
-def test_reset_restores_the_seeded_data_of_the_company_only(client: FlaskClient, key: Key, other_key: Key) -> None:
+def test_reset_restores_the_seeded_data_of_the_company_only(
+    client: FlaskClient, key: Key, other_key: Key
+) -> None:
     seeded = client.get(f"{BASE}/crm/contacts?limit=200", headers=key.headers).json
-    created = client.post(f"{BASE}/crm/contacts", json={"first_name": "Temp"}, headers=key.headers).json
+    created = client.post(
+        f"{BASE}/crm/contacts", json={"first_name": "Temp"}, headers=key.headers
+    ).json
     client.delete(f"{BASE}/crm/deals/{_first_deal(client, key)}", headers=key.headers)
-    theirs = client.post(f"{BASE}/crm/contacts", json={"first_name": "Kept"}, headers=other_key.headers).json
+    theirs = client.post(
+        f"{BASE}/crm/contacts", json={"first_name": "Kept"}, headers=other_key.headers
+    ).json
     client.post(f"{BASE}/sandbox/clock/advance", json={"days": 3}, headers=key.headers)
     response = client.post(f"{BASE}/sandbox/reset", headers=key.headers)
     assert response.status_code == 200
     after = client.get(f"{BASE}/crm/contacts?limit=200", headers=key.headers).json
     assert [c["id"] for c in after["items"]] == [c["id"] for c in seeded["items"]]
-    assert client.get(f"{BASE}/crm/contacts/{created['id']}", headers=key.headers).status_code == 404
-    assert client.get(f"{BASE}/crm/contacts/{theirs['id']}", headers=other_key.headers).status_code == 200
+    assert (
+        client.get(f"{BASE}/crm/contacts/{created['id']}", headers=key.headers).status_code == 404
+    )
+    assert (
+        client.get(f"{BASE}/crm/contacts/{theirs['id']}", headers=other_key.headers).status_code
+        == 200
+    )
     assert client.get(f"{BASE}/sandbox/clock", headers=key.headers).json["offset_seconds"] == 0
 
 
 def test_reset_needs_the_write_scope(client: FlaskClient, read_only_key: Key) -> None:
-    assert_envelope(client.post(f"{BASE}/sandbox/reset", headers=read_only_key.headers), 403, "forbidden")
+    assert_envelope(
+        client.post(f"{BASE}/sandbox/reset", headers=read_only_key.headers), 403, "forbidden"
+    )
 
 
 def _first_deal(client: FlaskClient, key: Key) -> str:

@@ -1,4 +1,4 @@
-"""The conventions of PLATFORM.md, enforced on openapi.yaml: a spec change that breaks one fails here."""
+"""The conventions of PLATFORM.md enforced on openapi.yaml: a change that breaks one fails here."""
 
 from __future__ import annotations
 
@@ -20,7 +20,12 @@ def _param_refs(op: dict[str, Any]) -> set[str]:
 
 
 def _scopes(op: dict[str, Any]) -> list[str]:
-    return [scope for requirement in op["security"] for scopes in requirement.values() for scope in scopes]
+    return [
+        scope
+        for requirement in op["security"]
+        for scopes in requirement.values()
+        for scope in scopes
+    ]
 
 
 def _success(op: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -138,7 +143,11 @@ def test_magic_values_are_documented(spec: dict[str, Any]) -> None:
     test_mode = spec["x-test-mode"]
     outcomes = {pm.get("failure_code") or pm["outcome"] for pm in test_mode["payment_methods"]}
     assert {"succeeded", "card_declined", "insufficient_funds", "processing_error"} <= outcomes
-    assert {n["outcome"] for n in test_mode["phone_numbers"]} >= {"sent", "invalid", "undeliverable"}
+    assert {n["outcome"] for n in test_mode["phone_numbers"]} >= {
+        "sent",
+        "invalid",
+        "undeliverable",
+    }
 
 
 def test_batch_limits_are_1000(spec: dict[str, Any]) -> None:
@@ -150,12 +159,31 @@ def test_batch_limits_are_1000(spec: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("mutation", "expected"),
     [
-        (lambda s: s["paths"]["/crm/contacts"]["post"]["responses"].pop("409"), "responses lack ['409']"),
-        (lambda s: s["paths"]["/crm/contacts"]["post"]["responses"]["201"].pop("links"), "create without links"),
-        (lambda s: s["paths"]["/crm/contacts"]["get"].update(parameters=[{"$ref": "#/components/parameters/BusinessId"}]), "list without the shared limit/offset"),
-        (lambda s: s["paths"]["/crm/contacts"]["get"]["responses"].update({"404": {"description": "x"}}), "not a shared components/responses"),
+        (
+            lambda s: s["paths"]["/crm/contacts"]["post"]["responses"].pop("409"),
+            "responses lack ['409']",
+        ),
+        (
+            lambda s: s["paths"]["/crm/contacts"]["post"]["responses"]["201"].pop("links"),
+            "create without links",
+        ),
+        (
+            lambda s: s["paths"]["/crm/contacts"]["get"].update(
+                parameters=[{"$ref": "#/components/parameters/BusinessId"}]
+            ),
+            "list without the shared limit/offset",
+        ),
+        (
+            lambda s: s["paths"]["/crm/contacts"]["get"]["responses"].update(
+                {"404": {"description": "x"}}
+            ),
+            "not a shared components/responses",
+        ),
         (lambda s: s["paths"]["/crm/contacts"]["get"].pop("summary"), "no summary"),
-        (lambda s: s["paths"]["/track"]["post"]["responses"]["201"]["headers"].pop("Sunset"), "deprecated without Deprecation and Sunset"),
+        (
+            lambda s: s["paths"]["/track"]["post"]["responses"]["201"]["headers"].pop("Sunset"),
+            "deprecated without Deprecation and Sunset",
+        ),
     ],
 )
 def test_a_broken_rule_is_reported(spec: dict[str, Any], mutation: Any, expected: str) -> None:

@@ -27,14 +27,16 @@ def _validator(spec: dict[str, Any], schema: dict[str, Any]) -> jsonschema.Draft
 def _examples(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any], Any]]:
     """(where, schema, example) for every example of a request body or a response."""
     found = []
-    for method, path, op in operations(spec):
+    for _method, _path, op in operations(spec):
         body = op.get("requestBody", {}).get("content", {}).get("application/json")
         if body:
             found.append((f"{op['operationId']} request", body["schema"], body.get("example")))
         for status, response in op["responses"].items():
             media = response.get("content", {}).get("application/json")
             if media and "$ref" not in response:
-                found.append((f"{op['operationId']} {status}", media["schema"], media.get("example")))
+                found.append(
+                    (f"{op['operationId']} {status}", media["schema"], media.get("example"))
+                )
     for name, response in spec["components"]["responses"].items():
         media = response["content"]["application/json"]
         found.append((f"responses/{name}", media["schema"], media.get("example")))
