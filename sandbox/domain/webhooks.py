@@ -59,14 +59,20 @@ class RetryPolicy:
         return attempted_at + timedelta(seconds=self.delays_seconds[attempts_made - 1])
 
 
-def event_body(ctx: RequestContext, event_id: str, event_type: str, data: dict[str, Any]) -> str:
-    """The `WebhookEvent` JSON a delivery POSTs, as text."""
+def event_body(
+    event_id: str,
+    event_type: str,
+    created_at: datetime,
+    tenancy: tuple[str, str],
+    data: dict[str, Any],
+) -> str:
+    """The `WebhookEvent` JSON a delivery POSTs, as text; `tenancy` is (company id, business id)."""
     event = {
         "id": event_id,
         "type": event_type,
-        "created_at": iso(ctx.now),
-        "company_id": ctx.company.id,
-        "business_id": ctx.business.id,
+        "created_at": iso(created_at),
+        "company_id": tenancy[0],
+        "business_id": tenancy[1],
         "data": data,
     }
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
@@ -78,7 +84,7 @@ def store_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> W
     event = WebhookEvent(
         id=event_id,
         type=event_type,
-        body=event_body(ctx, event_id, event_type, data),
+        body=event_body(event_id, event_type, ctx.now, (ctx.company.id, ctx.business.id), data),
         **ctx.tenancy(),
     )
     ctx.session.add(event)
