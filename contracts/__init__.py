@@ -5,8 +5,8 @@ itself; it never imports `sandbox`. Imports point one way:
 
     cli, pytest_plugin, test_platform
       └─> runner ─> rules/* ─> context ─> factory, account ─> client ─> exchange, throttle
-                       │                        └─> spec, links, variation
-                       └─> report, junit ─> outcome
+             │           └─> fuzzing (schemathesis)  └─> spec, links, variation
+             └─> report, junit ─> outcome
 
 - `spec`: the parsed spec; an `Operation` knows its scopes, links and examples, and
   whether it creates (takes Idempotency-Key) or lists (its 2xx is a Page).
@@ -16,7 +16,10 @@ itself; it never imports `sandbox`. Imports point one way:
 - `factory`, `links`, `variation`: valid requests from the spec's examples, with the
   resources they name created first; link expressions; a one-field variant of a body.
 - `context`, `profile`: a run's shared state; the `quick` and `full` budgets.
-- `rules/`: one module per rule family, each with `RULES` and `check(ctx, verdicts)`.
+- `rules/`: one module per rule family, each with `RULES` and `check(ctx, verdicts)`;
+  `rules/sampling` picks the operations a probe visits.
+- `fuzzing`: the schemathesis adapter behind `rules/conformance` (auth provider, hooks and
+  events, all on the run's own schema: nothing registered globally).
 - `outcome`: `Verdict` (one rule's tally) and `Failure` (evidence, reproduction).
 - `runner`: builds the context and runs the selected families in order.
 - `report`, `junit`: the table a person reads with curl reproductions; JUnit XML.

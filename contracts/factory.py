@@ -94,6 +94,14 @@ class Factory:
                 values[param["name"]] = self.fill(example, param["name"])
         return values
 
+    def query(self, op: Operation) -> dict[str, Any]:
+        """A value for each required query parameter, from its example, filled."""
+        return {
+            param["name"]: self.fill(param.get("example", "x"), param["name"])
+            for param in op.parameters
+            if param["in"] == "query" and param.get("required")
+        }
+
     def body(self, op: Operation) -> Any:
         """The example body of `op`, filled."""
         return self.fill(op.body_example)

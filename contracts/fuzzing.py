@@ -22,28 +22,40 @@ from contracts.spec import Operation
 BUSINESS_HEADER = "X-Business-Id"
 
 
+UNIT_PHASES = ("examples", "coverage", "fuzzing")
+
+
 def build_schema(
     ctx: Context,
     document: dict[str, Any],
     checks: list[str],
     known: tuple[str, ...],
     off: tuple[str, ...],
+    stateful: bool,
 ) -> Any:
     """A schemathesis schema for `document`, sending the main key.
 
-    Of the `known` checks only those in `checks` run; the `off` ones never do.
+    Of the `known` checks only those in `checks` run; the `off` ones never do. With
+    `stateful` only the stateful phase runs (on its own budget, so that the unit phases
+    cannot spend it); without, the others do.
     """
     profile = ctx.profile
+    unit = {"examples": True, "coverage": profile.coverage_phase, "fuzzing": True}
+    phases: dict[str, Any] = {
+        name: {"enabled": enabled and not stateful} for name, enabled in unit.items()
+    }
+    phases["stateful"] = {"enabled": stateful, "max-steps": profile.stateful_steps}
     config = schemathesis.Config.from_dict(
         {
             "seed": ctx.seed,
-            "max-time": profile.fuzz_seconds,
+            "max-time": profile.stateful_seconds if stateful else profile.fuzz_seconds,
             "suppress-health-check": ["all"],
             "base-url": ctx.base_url,
             "rate-limit": "auto",
             "workers": 1,
-            "generation": {"max-examples": profile.fuzz_examples},
-            "phases": {"stateful": {"max-steps": profile.stateful_steps}},
+            # No example database: a run depends on its seed only and writes no files.
+            "generation": {"max-examples": profile.fuzz_examples, "database": "none"},
+            "phases": phases,
             "checks": {name: {"enabled": name in checks} for name in (*known, *off)},
         }
     )
@@ -61,8 +73,8 @@ def build_schema(
             keyed.client.throttle.wait()
             case.headers = case.headers or {}
             case.headers["Authorization"] = f"Bearer {data}"
-            # A business id of another company is 404, which most operations do not
-            # document: the fuzzer keeps to the key's own business (tenancy has its rule).
+            # A random business id is 404 on every operation: the fuzzer keeps to the
+            # key's own business so that it reaches the handlers (tenancy has its rule).
             if business and BUSINESS_HEADER in case.headers:
                 case.headers[BUSINESS_HEADER] = business
 
@@ -84,16 +96,15 @@ def build_schema(
 
 
 def semantic_rejection(op: Operation, failure: Any, response: Any) -> bool:
-    """True for a 422 to schema-valid data that the spec says may happen.
+    """True for a 400 or 422 to schema-valid data that the spec says may happen.
 
-    The spec documents 422 for values only the server can judge: ids of resources that do
-    not exist, amounts above what is left, magic test values. Such a rejection of fuzzed
-    data is conformance, not a failure, when every field it names is one of those.
+    The spec documents, in words its schemas cannot carry, values only the server can
+    judge (ids of resources that do not exist, amounts above what is left, magic test
+    values: 422) and fields required only with another's value (400). Such a refusal of
+    fuzzed data is conformance, not a failure, when every field it names is one of those.
     """
-    if (
-        "positive_data_acceptance" not in getattr(failure, "checks", ())
-        or response.status_code != 422
-    ):
+    checks = getattr(failure, "checks", ())
+    if "positive_data_acceptance" not in checks or response.status_code not in (400, 422):
         return False
     try:
         details = response.json().get("details") or []
@@ -106,9 +117,13 @@ def semantic_rejection(op: Operation, failure: Any, response: Any) -> bool:
 
 
 def events_of(schema: Any) -> Iterator[tuple[str, Any]]:
-    """Run the engine; yield ("passed", check name), ("failure", Failure) and ("error", text)."""
+    """Run the engine; yield ("passed", check name), ("failure", Failure), ("error", text)
+    and, last, ("cases", {phase: scenarios run})."""
+    cases: dict[str, int] = {}
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
+            phase = getattr(event.phase, "value", str(event.phase))
+            cases[phase] = cases.get(phase, 0) + 1
             yield from _scenario(event.recorder)
         elif isinstance(event, events.NonFatalError):
             yield "error", f"{event.label}: {event.info.title}: {event.info.message[:300]}"
@@ -117,6 +132,7 @@ def events_of(schema: Any) -> Iterator[tuple[str, Any]]:
         elif isinstance(event, events.EngineFinished):
             for failure in event.failures:
                 yield "failure", Failure("", "run", failure.title, failure.message)
+    yield "cases", cases
 
 
 def _scenario(recorder: Any) -> Iterator[tuple[str, Any]]:

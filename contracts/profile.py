@@ -11,8 +11,10 @@ class Profile:
 
     name: str
     fuzz_examples: int  # schemathesis examples per operation and phase
-    fuzz_seconds: int  # schemathesis time budget for all its phases
+    fuzz_seconds: int  # schemathesis time budget for its examples, coverage, fuzzing phases
+    stateful_seconds: int  # and for its stateful phase (the links), run after them
     stateful_steps: int  # schemathesis stateful phase: steps per scenario
+    coverage_phase: bool  # schemathesis' boundary-value phase (thorough, and slow)
     probe_all: bool  # auth and envelope probes: every operation, or one per tag
     max_pages: int  # pagination: pages walked per list at most
     concurrency: int  # idempotency: parallel requests sharing one key
@@ -23,8 +25,10 @@ PROFILES = {
     "quick": Profile(
         name="quick",
         fuzz_examples=4,
-        fuzz_seconds=25,
+        fuzz_seconds=20,
+        stateful_seconds=12,
         stateful_steps=6,
+        coverage_phase=False,
         probe_all=False,
         max_pages=10,
         concurrency=4,
@@ -33,8 +37,10 @@ PROFILES = {
     "full": Profile(
         name="full",
         fuzz_examples=40,
-        fuzz_seconds=420,
+        fuzz_seconds=360,
+        stateful_seconds=120,
         stateful_steps=20,
+        coverage_phase=True,
         probe_all=True,
         max_pages=60,
         concurrency=8,

@@ -20,10 +20,12 @@ DEFAULT_SPEC = Path(__file__).resolve().parents[1] / "openapi.yaml"
 PAGE_REF = "#/components/schemas/Page"
 IDEMPOTENCY_REF = "#/components/parameters/IdempotencyKey"
 STATUS_TABLE_ROW = re.compile(r"^\|\s*(\d{3})\s*\|\s*`([a-z_]+)`", re.MULTILINE)
-# How a field's description says that a schema-valid value can still be refused (422).
+# How a field's description says that a schema-valid value can still be refused: a 422
+# the schema cannot express, or a requirement that depends on another field.
 SEMANTIC = re.compile(
     r"(?<!Out of range: )422|must exist|same business|of the business|may not exceed|"
-    r"must equal|otherwise|refused|rejects",
+    r"must equal|otherwise|refused|rejects|required for|required when|required unless|"
+    r"(start|end) of the range",
     re.IGNORECASE,
 )
 
@@ -156,7 +158,7 @@ class Operation:
 
     @cached_property
     def semantic_fields(self) -> frozenset[str]:
-        """Fields a schema-valid value of which may still be 422: documented so, or references.
+        """Fields a schema-valid request may still be refused for: documented so, or references.
 
         Paths are dotted with `[]` for array items (`events[].customer_id`); a field naming
         another resource (`*_id`) counts, since only the server knows which ids exist.

@@ -65,25 +65,32 @@ def _dropped(operation: dict[str, Any], focus: tuple[str, ...]) -> bool:
     )
 
 
+def record(ctx: Context, verdicts: dict[str, Verdict], kind: str, payload: Any) -> None:
+    """Sort one schemathesis outcome into the verdict of its rule."""
+    if kind == "passed" and CHECKS.get(payload) in verdicts:
+        verdicts[CHECKS[payload]].passed += 1
+    elif kind == "failure":
+        rule = CHECKS.get(payload.rule_id, "conformance.server-error")
+        payload.rule_id = rule
+        if rule in verdicts:
+            verdicts[rule].failures.append(payload)
+    elif kind == "error":
+        ctx.progress(f"schemathesis: {payload}")
+    elif kind == "cases":
+        ctx.progress("schemathesis scenarios: " + ", ".join(f"{k} {v}" for k, v in payload.items()))
+
+
 def check(ctx: Context, verdicts: dict[str, Verdict]) -> None:
-    """Run schemathesis once with the selected checks; sort what it finds into the rules."""
+    """Run schemathesis (unit phases, then the stateful phase); sort its findings into rules."""
     from contracts import fuzzing  # schemathesis is imported only when fuzzing runs
 
     enabled = sorted({name for name, rule in CHECKS.items() if rule in verdicts})
-    schema = fuzzing.build_schema(
-        ctx, contract_document(ctx.spec.document, ctx.focus), enabled, tuple(CHECKS), OFF
-    )
+    document = contract_document(ctx.spec.document, ctx.focus)
     seen = len(ctx.recorder.snapshot())
-    for kind, payload in fuzzing.events_of(schema):
-        if kind == "passed" and CHECKS.get(payload) in verdicts:
-            verdicts[CHECKS[payload]].passed += 1
-        elif kind == "failure":
-            rule = CHECKS.get(payload.rule_id, "conformance.server-error")
-            payload.rule_id = rule
-            if rule in verdicts:
-                verdicts[rule].failures.append(payload)
-        elif kind == "error":
-            ctx.progress(f"schemathesis: {payload}")
+    for stateful in (False, True):
+        schema = fuzzing.build_schema(ctx, document, enabled, tuple(CHECKS), OFF, stateful)
+        for kind, payload in fuzzing.events_of(schema):
+            record(ctx, verdicts, kind, payload)
     if verdict := verdicts.get("conformance.reached"):
         answers = ctx.recorder.snapshot()[seen:]
         reached = sum(1 for answer in answers if answer.ok)

@@ -13,6 +13,7 @@ from contracts.factory import SetupError, expand
 from contracts.links import evaluate
 from contracts.outcome import Verdict
 from contracts.rules.idempotency import counting_list
+from contracts.rules.sampling import one_per_tag
 from contracts.spec import Operation
 
 RULES = (
@@ -23,7 +24,9 @@ RULES = (
         "unchanged.",
     ),
     Rule("isolation.list", "A resource of one company never appears in another company's list."),
+    Rule("isolation.business", "X-Business-Id naming another company's business is 404."),
 )
+BUSINESS_HEADER = "X-Business-Id"
 
 
 def check(ctx: Context, verdicts: dict[str, Verdict]) -> None:
@@ -33,6 +36,8 @@ def check(ctx: Context, verdicts: dict[str, Verdict]) -> None:
         for verdict in verdicts.values():
             verdict.skip("no --other-key: a key of another company is needed")
         return
+    if business := verdicts.get("isolation.business"):
+        check_business(ctx, other, business)
     for create in ctx.spec.creates:
         if not create.links:
             continue
@@ -118,6 +123,35 @@ def check_links(
                 "the resource unchanged for its owner",
                 after,
             )
+
+
+def check_business(ctx: Context, other: Keyed, verdict: Verdict) -> None:
+    """The main key asks for the other company's business: every read is 404."""
+    foreign = (other.account.raw.get("business") or {}).get("id")
+    reads = [
+        op
+        for op in ctx.spec.contract
+        if op.method == "get" and not op.path_parameters and op.parameter(BUSINESS_HEADER)
+    ]
+    if not foreign or not reads:
+        verdict.skip("the other key's account names no business, or no read takes the header")
+        return
+    for op in reads if ctx.profile.probe_all else one_per_tag(reads):
+        try:
+            query = ctx.main.factory.query(op)
+        except SetupError as exc:
+            verdict.expect(False, op.label, "a resource made from the spec's example", exc.exchange)
+            continue
+        answer = ctx.main.factory.send(
+            op, params={}, query=query, headers={BUSINESS_HEADER: foreign}
+        )
+        code = (answer.json() or {}).get("code") if answer.status == 404 else None
+        verdict.expect(
+            code == "not_found",
+            op.label,
+            f"404 not_found for {BUSINESS_HEADER} of another company",
+            answer,
+        )
 
 
 def check_list(ctx: Context, other: Keyed, create: Operation, made: Exchange, v: Verdict) -> None:

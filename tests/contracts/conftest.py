@@ -26,6 +26,7 @@ TEST_PROFILE = replace(
     name="test",
     fuzz_examples=3,
     fuzz_seconds=8,
+    stateful_seconds=4,
     stateful_steps=4,
     max_pages=8,
     concurrency=4,

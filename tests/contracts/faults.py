@@ -322,6 +322,16 @@ def _other_tenant_deletes(app: WsgiApp, keys: dict[str, str]) -> WsgiApp:
     return middleware
 
 
+def _business_ignored(app: WsgiApp, keys: dict[str, str]) -> WsgiApp:
+    """X-Business-Id is ignored: every request acts on the key's primary business."""
+
+    def middleware(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        environ.pop("HTTP_X_BUSINESS_ID", None)
+        return app(environ, start_response)
+
+    return middleware
+
+
 # --- metering -------------------------------------------------------------------------
 
 
@@ -421,6 +431,7 @@ FAULTS = (
     ),
     Fault("another tenant's resource served", "isolation.read", _other_tenant_served),
     Fault("another tenant's resource deleted", "isolation.write", _other_tenant_deletes),
+    Fault("another company's business served", "isolation.business", _business_ignored),
     Fault("duplicate event_id counted", "metering.no-double-count", _duplicate_event_counted),
     Fault("usage event changed", "metering.immutable", _usage_event_mutable),
     Fault(

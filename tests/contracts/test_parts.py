@@ -122,3 +122,37 @@ def test_verdict_status_is_skip_when_nothing_was_checked() -> None:
     assert verdict.status == "skip"
     verdict.failures.append(Failure("ratelimit.exceeded", "s", "e", "g"))
     assert verdict.status == "fail"
+
+
+class _Positive:
+    checks = ("positive_data_acceptance",)
+
+
+class _Answer:
+    def __init__(self, status: int, fields: list[str]) -> None:
+        self.status_code = status
+        self._details = [{"field": field, "error": "x"} for field in fields]
+
+    def json(self) -> dict:
+        return {"code": "validation_error", "details": self._details}
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "status", "fields", "expected"),
+    [
+        ("createDeal", 422, ["contact_id"], True),  # "A contact of the same business; 422"
+        ("createDashboard", 400, ["widgets[2].query.property"], True),  # "Required for …"
+        ("getMeterUsage", 422, ["from"], True),  # "Start of the range"
+        ("createDeal", 422, ["title"], False),  # nothing documents refusing a title
+        ("createDeal", 422, ["contact_id", "title"], False),
+        ("createDeal", 500, ["contact_id"], False),
+        ("createDeal", 422, [], False),
+    ],
+)
+def test_only_documented_refusals_of_valid_data_are_conformance(
+    spec: Spec, operation_id: str, status: int, fields: list[str], expected: bool
+) -> None:
+    from contracts.fuzzing import semantic_rejection
+
+    op = spec.operation(operation_id)
+    assert semantic_rejection(op, _Positive(), _Answer(status, fields)) is expected
