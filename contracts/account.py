@@ -50,6 +50,8 @@ def fetch_account(spec: Spec, client: Client, label: str = "--key") -> Account:
         plan=str(body.get("plan")),
         scopes=frozenset(key.get("scopes") or ()),
         requests_per_minute=limits.get("requests_per_minute"),
-        businesses=tuple(b.get("id") for b in body.get("businesses") or () if isinstance(b, dict)),
+        businesses=tuple(
+            str(b.get("id")) for b in body.get("businesses") or () if isinstance(b, dict)
+        ),
         raw=body,
     )

@@ -34,6 +34,7 @@ class Keyed:
     client: Client
     account: Account
     factory: Factory
+    variable: str = "CONTRACTS_KEY"  # names the key in reproductions, never its value
 
 
 @dataclass
@@ -66,11 +67,5 @@ class Context:
         )
 
     def secrets(self) -> dict[str, str]:
-        """Reproduction variable name -> key, so reports never print a key."""
-        names = ("CONTRACTS_KEY", "CONTRACTS_OTHER_KEY", "CONTRACTS_EXTRA_KEY")
-        found = {}
-        for index, keyed in enumerate(self.keys):
-            name = names[min(index, 2)] + (str(index - 1) if index > 2 else "")
-            if keyed.client.key:
-                found[name] = keyed.client.key
-        return found
+        """Reproduction variable name -> key, so that reports never print a key."""
+        return {k.variable: k.client.key for k in self.keys if k.client.key}

@@ -7,9 +7,6 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-# Keys are never printed: a reproduction names them through these variables.
-KEY_VARIABLES = ("CONTRACTS_KEY", "CONTRACTS_OTHER_KEY", "CONTRACTS_EXTRA_KEY")
-
 
 @dataclass
 class Exchange:

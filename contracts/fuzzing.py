@@ -8,6 +8,7 @@ kit never changes another schemathesis run in the same process.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from contracts.outcome import Failure
 from contracts.spec import Operation
 
 BUSINESS_HEADER = "X-Business-Id"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 UNIT_PHASES = ("examples", "coverage", "fuzzing")
@@ -40,7 +42,11 @@ def build_schema(
     cannot spend it); without, the others do.
     """
     profile = ctx.profile
-    unit = {"examples": True, "coverage": profile.coverage_phase, "fuzzing": True}
+    unit = {
+        "examples": profile.examples_phase,
+        "coverage": profile.coverage_phase,
+        "fuzzing": True,
+    }
     phases: dict[str, Any] = {
         name: {"enabled": enabled and not stateful} for name, enabled in unit.items()
     }
@@ -77,6 +83,12 @@ def build_schema(
             # key's own business so that it reaches the handlers (tenancy has its rule).
             if business and BUSINESS_HEADER in case.headers:
                 case.headers[BUSINESS_HEADER] = business
+            # Generated keys repeat ("0", "a"), and a repeat is a replay of another
+            # scenario's create (the resource may be gone by then): a valid key is made
+            # unique, an invalid one is left for the negative checks.
+            key = case.headers.get(IDEMPOTENCY_HEADER)
+            if isinstance(key, str) and 1 <= len(key) <= 255:
+                case.headers[IDEMPOTENCY_HEADER] = f"fuzz-{uuid.uuid4().hex}"
 
     schema.auth(refresh_interval=None)(KeyProvider)
 

@@ -45,8 +45,9 @@ def write(
             ET.SubElement(case, "skipped", message="; ".join(verdict.skips) or "nothing to check")
         if verdict.skips and verdict.status != "skip":
             ET.SubElement(case, "system-out").text = "not checked: " + "; ".join(verdict.skips)
-    tree = ET.ElementTree(ET.Element("testsuites"))
-    tree.getroot().append(suite)
+    root = ET.Element("testsuites")
+    root.append(suite)
+    tree = ET.ElementTree(root)
     ET.indent(tree)
     path.parent.mkdir(parents=True, exist_ok=True)
     tree.write(path, encoding="utf-8", xml_declaration=True)

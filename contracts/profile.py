@@ -14,6 +14,7 @@ class Profile:
     fuzz_seconds: int  # schemathesis time budget for its examples, coverage, fuzzing phases
     stateful_seconds: int  # and for its stateful phase (the links), run after them
     stateful_steps: int  # schemathesis stateful phase: steps per scenario
+    examples_phase: bool  # schemathesis sends the spec's examples (slow to generate)
     coverage_phase: bool  # schemathesis' boundary-value phase (thorough, and slow)
     probe_all: bool  # auth and envelope probes: every operation, or one per tag
     max_pages: int  # pagination: pages walked per list at most
@@ -28,6 +29,7 @@ PROFILES = {
         fuzz_seconds=20,
         stateful_seconds=12,
         stateful_steps=6,
+        examples_phase=False,
         coverage_phase=False,
         probe_all=False,
         max_pages=10,
@@ -40,6 +42,7 @@ PROFILES = {
         fuzz_seconds=360,
         stateful_seconds=120,
         stateful_steps=20,
+        examples_phase=True,
         coverage_phase=True,
         probe_all=True,
         max_pages=60,

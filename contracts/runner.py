@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from contracts.account import fetch_account
-from contracts.client import Client, Recorder
+from contracts.client import Client, Recorder, Unreachable
 from contracts.context import Context, Keyed, Rule
 from contracts.factory import Factory
-from contracts.outcome import Verdict
+from contracts.outcome import Failure, Verdict
 from contracts.profile import PROFILES, Profile
 from contracts.rules import FAMILIES, select
 from contracts.spec import DEFAULT_SPEC, Spec
@@ -53,16 +53,18 @@ def prepare(settings: Settings, progress: Callable[[str], None] = lambda m: None
     """
     spec = Spec.load(settings.spec_path)
     recorder = Recorder()
-    labelled = [("--key", settings.key)]
+    labelled = [("--key", "CONTRACTS_KEY", settings.key)]
     if settings.other_key:
-        labelled.append(("--other-key", settings.other_key))
-    labelled += [(f"--extra-key #{n + 1}", key) for n, key in enumerate(settings.extra_keys)]
+        labelled.append(("--other-key", "CONTRACTS_OTHER_KEY", settings.other_key))
+    labelled += [
+        (f"--extra-key #{n}", f"CONTRACTS_EXTRA_KEY_{n}", key)
+        for n, key in enumerate(settings.extra_keys, start=1)
+    ]
     keyed = []
-    for label, key in labelled:
+    for label, variable, key in labelled:
         client = Client(settings.base_url, key, recorder)
-        keyed.append(
-            Keyed(label, client, fetch_account(spec, client, label), Factory(spec, client))
-        )
+        account = fetch_account(spec, client, label)
+        keyed.append(Keyed(label, client, account, Factory(spec, client), variable))
     return Context(
         spec=spec,
         base_url=settings.base_url,
@@ -93,7 +95,20 @@ def run(
         name = family.RULES[0].family
         ctx.progress(f"{name}: checking {', '.join(mine)}")
         begun = time.monotonic()
-        family.check(ctx, mine)
+        try:
+            family.check(ctx, mine)
+        except Unreachable:
+            raise
+        except Exception as exc:  # an answer the rule could not read must not end the run
+            for verdict in mine.values():
+                verdict.failures.append(
+                    Failure(
+                        verdict.rule_id,
+                        name,
+                        "the rule to run to its end",
+                        f"{type(exc).__name__}: {exc}",
+                    )
+                )
         for verdict in mine.values():
             verdict.seconds = time.monotonic() - begun
         on_family(name, mine)

@@ -100,29 +100,29 @@ def check(ctx: Context, verdicts: dict[str, Verdict]) -> None:
     first = factory.send(ingest, body={"events": [event]}, params={})
     counted = measure()
     again = factory.send(ingest, body={"events": [event, dict(event)]}, params={})
-    if verdict := verdicts.get("metering.no-double-count"):
-        verdict.expect(
+    if counting := verdicts.get("metering.no-double-count"):
+        counting.expect(
             first.ok and _statuses(first) == ["ingested"],
             ingest.label,
             "the new event ingested",
             first,
         )
-        verdict.expect(counted[0] == 1, usage.label, "event_count 1 after one ingest", counted[2])
-        verdict.expect(
+        counting.expect(counted[0] == 1, usage.label, "event_count 1 after one ingest", counted[2])
+        counting.expect(
             again.ok and _statuses(again) == ["duplicate", "duplicate"],
             ingest.label,
             "both repeats reported as duplicate",
             again,
         )
         recount = measure()
-        verdict.expect(
+        counting.expect(
             recount[:2] == counted[:2],
             usage.label,
             f"usage unchanged by the repeats (event_count {counted[0]}, value {counted[1]})",
             recount[2],
         )
-    if verdict := verdicts.get("metering.immutable"):
-        check_immutable(ctx, factory, ingest, first, event, verdict)
+    if immutable := verdicts.get("metering.immutable"):
+        check_immutable(ctx, factory, ingest, first, event, immutable)
 
 
 def check_immutable(

@@ -76,12 +76,10 @@ def check_remaining(ctx: Context, verdict: Verdict) -> None:
     for earlier, later in zip(answers, answers[1:], strict=False):
         if earlier.header("X-RateLimit-Reset") != later.header("X-RateLimit-Reset"):
             continue  # a new window began between the two
-        before, after = (
-            earlier.header("X-RateLimit-Remaining"),
-            later.header("X-RateLimit-Remaining"),
-        )
+        before = earlier.header("X-RateLimit-Remaining") or ""
+        after = later.header("X-RateLimit-Remaining") or ""
         verdict.expect(
-            str(before).isdigit() and str(after).isdigit() and int(after) == int(before) - 1,
+            before.isdigit() and after.isdigit() and int(after) == int(before) - 1,
             ACCOUNT_LABEL,
             "Remaining one less on the next request",
             later,

@@ -55,15 +55,22 @@ class Sandbox:
 
 
 def run_kit(
-    base_url: str, keys: dict[str, str], rules: list[str] | None = None, focus: tuple = ()
+    base_url: str,
+    keys: dict[str, str],
+    rules: list[str] | None = None,
+    focus: tuple = (),
+    profile: dict[str, Any] | None = None,
 ) -> RunResult:
-    """Run the kit (TEST_PROFILE) with the three keys; `rules` empty or None: every rule."""
+    """Run the kit (TEST_PROFILE, `profile` changes applied) with the three keys.
+
+    `rules` empty or None: every rule.
+    """
     settings = Settings(
         base_url=base_url,
         key=keys["main"],
         other_key=keys["other"],
         extra_keys=[keys["read_only"]],
-        profile=TEST_PROFILE,
+        profile=replace(TEST_PROFILE, **(profile or {})),
         seed=1,
         only=rules or [],
         focus=focus,

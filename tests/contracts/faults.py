@@ -30,7 +30,7 @@ class Fault:
     wrap: Callable[[WsgiApp, dict[str, str]], WsgiApp]
     limited: bool = False  # needs the plans' own rate limits
     focus: tuple[str, ...] = ()  # operationIds the fuzzer is limited to
-    notes: dict[str, Any] = field(default_factory=dict)
+    profile: dict[str, Any] = field(default_factory=dict)  # changes to the test profile
 
 
 def call(app: WsgiApp, environ: dict[str, Any]) -> Answer:
@@ -439,6 +439,7 @@ FAULTS = (
         "conformance.server-error",
         rewriting(_server_error_on_edge),
         focus=("listContacts",),
+        profile={"coverage_phase": True},  # boundary values: the full profile's phase
     ),
     Fault(
         "undocumented status",

@@ -29,7 +29,7 @@ def test_fault_is_caught_by_its_rule(
         control = clean_run.verdicts[fault.rule]
         assert not control.failures, f"{fault.rule} fails without the fault: no verdict"
     with served(fault.wrap(target.app, keys)) as origin:
-        result = run_kit(origin + BASE_PATH, keys, [fault.rule], fault.focus)
+        result = run_kit(origin + BASE_PATH, keys, [fault.rule], fault.focus, fault.profile)
     verdict = result.verdicts[fault.rule]
     SCORE[fault.name] = bool(verdict.failures)
     assert verdict.failures, f"{fault.rule} missed {fault.name!r}:\n" + report.render(
