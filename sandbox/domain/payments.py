@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.storage.commerce import Order
+from sandbox.storage.commerce import Order, Payment, Refund
 
 CANCELABLE = ("pending", "payment_failed")
 
@@ -78,3 +78,48 @@ def cancel_refusal(order: Order) -> str | None:
             f"Order {order.id} is {order.status}: money has moved, so it can no longer be canceled"
         )
     return None
+
+
+def charge_order(order: Order, outcome: Outcome, amount: int, **row: Any) -> Payment:
+    """The payment of `amount` for the order; the order's amounts and status follow its outcome.
+
+    `row` holds the payment's id and tenancy columns.
+    """
+    payment = Payment(
+        order_id=order.id,
+        amount=amount,
+        amount_refunded=0,
+        currency=order.currency,
+        status="succeeded" if outcome.succeeded else "failed",
+        failure_code=outcome.failure_code,
+        failure_message=outcome.failure_message,
+        payment_method=outcome.method,
+        **row,
+    )
+    if outcome.succeeded:
+        order.amount_paid += amount
+    settle(order, last_payment_failed=not outcome.succeeded)
+    order.updated_at = payment.created_at
+    return payment
+
+
+def refund_payment(
+    order: Order, payment: Payment, amount: int, reason: str | None, **row: Any
+) -> Refund:
+    """The refund of `amount` of a succeeded payment; the payment's and order's amounts follow.
+
+    `row` holds the refund's id and tenancy columns.
+    """
+    refund = Refund(
+        payment_id=payment.id,
+        order_id=order.id,
+        amount=amount,
+        currency=payment.currency,
+        reason=reason,
+        **row,
+    )
+    payment.amount_refunded += amount
+    order.amount_refunded += amount
+    settle(order)
+    order.updated_at = refund.created_at
+    return refund

@@ -1,9 +1,9 @@
 """Webhook events and their deliveries: written in the request's transaction (an outbox).
 
-`record_event` is the app's event sink behind `ctx.emit`: it stores the event with the
-exact body its deliveries will POST, and one pending delivery, due at once, for each
-enabled webhook of the business subscribed to the event type. Nothing is sent here;
-the delivery worker picks deliveries up once the transaction has committed.
+`record_event` is the app's event sink behind `ctx.emit`: for each enabled webhook of
+the business subscribed to the event type it queues a pending delivery, due at once, of
+the event stored with the exact body every attempt will POST. Nothing is sent here; the
+delivery worker picks deliveries up once the transaction has committed.
 """
 
 from __future__ import annotations
@@ -109,12 +109,14 @@ def queue_delivery(ctx: RequestContext, webhook: Webhook, event: WebhookEvent) -
 
 
 def record_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> None:
-    """Store the event and queue a delivery to each enabled webhook subscribed to its type."""
-    event = store_event(ctx, event_type, data)
+    """Store the event with a delivery to each enabled webhook subscribed to its type (if any)."""
     webhooks = ctx.session.scalars(
         ctx.scoped(Webhook).where(Webhook.enabled.is_(True)).order_by(Webhook.id)
     )
     subscribed = [webhook for webhook in webhooks if event_type in webhook.events]
+    if not subscribed:
+        return  # nobody would ever read the event
+    event = store_event(ctx, event_type, data)
     for webhook in subscribed:
         queue_delivery(ctx, webhook, event)
 

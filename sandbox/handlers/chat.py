@@ -40,32 +40,12 @@ def send_chat_message(ctx: RequestContext) -> Reply:
             id=conversation_id, message_count=0, total_tokens=0, updated_at=ctx.now, **ctx.tenancy()
         )
         ctx.session.add(conversation)
-    position = conversation.message_count
-    user = ChatMessage(
-        id=new_id("msg"),
-        conversation_id=conversation_id,
-        position=position + 1,
-        role="user",
-        content=message,
-        tokens=prompt_tokens,
-        **ctx.tenancy(),
-    )
-    assistant = ChatMessage(
-        id=new_id("msg"),
-        conversation_id=conversation_id,
-        position=position + 2,
-        role="assistant",
-        content=answer,
-        tokens=completion_tokens,
-        **ctx.tenancy(),
-    )
-    ctx.session.add_all([user, assistant])
-    conversation.message_count = position + 2
-    conversation.total_tokens += prompt_tokens + completion_tokens
-    conversation.updated_at = ctx.now
+    asked = conversation.append(new_id("msg"), "user", message, prompt_tokens, ctx.now)
+    answered = conversation.append(new_id("msg"), "assistant", answer, completion_tokens, ctx.now)
+    ctx.session.add_all([asked, answered])
     return 201, {
         "conversation_id": conversation_id,
-        "message_id": assistant.id,
+        "message_id": answered.id,
         "reply": answer,
         "usage": {
             "prompt_tokens": prompt_tokens,

@@ -13,20 +13,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from sandbox.context import Reply, RequestContext
 from sandbox.domain import invoicing
+from sandbox.errors import ValidationFailed, detail
 from sandbox.handlers.deals import require_contact
+from sandbox.handlers.listing import newest_first
 from sandbox.handlers.references import require_own
 from sandbox.ids import new_id
-from sandbox.pagination import page
 from sandbox.storage.commerce import Invoice, InvoiceCounter, Order
 
-NUMBER_FORMAT = "INV-{:06d}"
-LINE_FIELDS = ("description", "quantity", "unit_amount")
-STATUS_FOR_ORDER = {
-    "paid": "paid",
-    "partially_refunded": "paid",
-    "refunded": "paid",
-    "canceled": "void",
-}
+TOO_LARGE = "Field 'line_items' adds up to more than the largest amount, {cap} (tax included)"
+
+
+def largest_amount(ctx: RequestContext) -> int:
+    """The largest amount the spec lets a client send (a line's `unit_amount` maximum)."""
+    line = ctx.spec.raw["components"]["schemas"]["LineItemInput"]
+    return int(line["properties"]["unit_amount"]["maximum"])
 
 
 def next_number(ctx: RequestContext) -> str:
@@ -66,6 +66,11 @@ def create_invoice(ctx: RequestContext) -> Reply:
     if "order_id" in body:
         order = require_own(ctx, Order, body["order_id"], "order_id", "an order")
     computed = invoicing.totals(body["line_items"], body["tax_rate_bps"])
+    if computed.total > (cap := largest_amount(ctx)):
+        raise ValidationFailed(
+            TOO_LARGE.format(cap=cap),
+            details=[detail("line_items", "total_too_large", computed.total)],
+        )
     invoice = Invoice(
         id=new_id("inv"),
         number=next_number(ctx),
@@ -88,12 +93,7 @@ def create_invoice(ctx: RequestContext) -> Reply:
 
 def list_invoices(ctx: RequestContext) -> Reply:
     """200 with a page of invoices, newest first, filtered by contact or status."""
-    query = ctx.scoped(Invoice)
-    if contact_id := ctx.query.get("contact_id"):
-        query = query.where(Invoice.contact_id == contact_id)
-    if status := ctx.query.get("status"):
-        query = query.where(Invoice.status == status)
-    return 200, page(ctx, query.order_by(Invoice.created_at.desc(), Invoice.id.desc()))
+    return newest_first(ctx, Invoice, "contact_id", "status")
 
 
 def get_invoice(ctx: RequestContext) -> Reply:

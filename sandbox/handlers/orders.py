@@ -7,17 +7,14 @@ from sandbox.domain import payments
 from sandbox.errors import Conflict
 from sandbox.handlers import invoices
 from sandbox.handlers.deals import require_contact
+from sandbox.handlers.listing import newest_first
 from sandbox.ids import new_id
-from sandbox.pagination import page
 from sandbox.storage.commerce import Order
 
 
 def list_orders(ctx: RequestContext) -> Reply:
     """200 with a page of orders, newest first, optionally of one status."""
-    query = ctx.scoped(Order)
-    if status := ctx.query.get("status"):
-        query = query.where(Order.status == status)
-    return 200, page(ctx, query.order_by(Order.created_at.desc(), Order.id.desc()))
+    return newest_first(ctx, Order, "status")
 
 
 def create_order(ctx: RequestContext) -> Reply:

@@ -6,9 +6,9 @@ from sandbox.context import Reply, RequestContext
 from sandbox.domain import payments
 from sandbox.errors import Conflict, ValidationFailed, detail
 from sandbox.handlers import invoices
+from sandbox.handlers.listing import newest_first
 from sandbox.handlers.references import require_own
 from sandbox.ids import new_id
-from sandbox.pagination import page
 from sandbox.storage.commerce import Order, Payment, Refund
 
 UNKNOWN_METHOD = "Field 'payment_method' must be one of the test payment methods: {methods}"
@@ -41,23 +41,8 @@ def create_payment(ctx: RequestContext) -> Reply:
             TOO_MUCH.format(left=due, what="what the order still owes"),
             details=[detail("amount", "exceeds_amount_due", amount)],
         )
-    payment = Payment(
-        id=new_id("pay"),
-        order_id=order.id,
-        amount=amount,
-        amount_refunded=0,
-        currency=order.currency,
-        status="succeeded" if outcome.succeeded else "failed",
-        failure_code=outcome.failure_code,
-        failure_message=outcome.failure_message,
-        payment_method=method,
-        **ctx.tenancy(),
-    )
+    payment = payments.charge_order(order, outcome, amount, id=new_id("pay"), **ctx.tenancy())
     ctx.session.add(payment)
-    if outcome.succeeded:
-        order.amount_paid += amount
-    payments.settle(order, last_payment_failed=not outcome.succeeded)
-    order.updated_at = ctx.now
     invoices.follow_order(ctx, order)
     ctx.emit(f"payment.{payment.status}", payment.to_api())
     return 201, payment.to_api()
@@ -65,10 +50,7 @@ def create_payment(ctx: RequestContext) -> Reply:
 
 def list_payments(ctx: RequestContext) -> Reply:
     """200 with a page of payments, newest first, optionally of one order."""
-    query = ctx.scoped(Payment)
-    if order_id := ctx.query.get("order_id"):
-        query = query.where(Payment.order_id == order_id)
-    return 200, page(ctx, query.order_by(Payment.created_at.desc(), Payment.id.desc()))
+    return newest_first(ctx, Payment, "order_id")
 
 
 def get_payment(ctx: RequestContext) -> Reply:
@@ -98,30 +80,17 @@ def create_refund(ctx: RequestContext) -> Reply:
         )
     order = ctx.session.get(Order, payment.order_id, with_for_update=True)
     assert order is not None  # a payment always has its order
-    refund = Refund(
-        id=new_id("re"),
-        payment_id=payment.id,
-        order_id=order.id,
-        amount=amount,
-        currency=payment.currency,
-        reason=ctx.body.get("reason"),
-        **ctx.tenancy(),
+    refund = payments.refund_payment(
+        order, payment, amount, ctx.body.get("reason"), id=new_id("re"), **ctx.tenancy()
     )
     ctx.session.add(refund)
-    payment.amount_refunded += amount
-    order.amount_refunded += amount
-    payments.settle(order)
-    order.updated_at = ctx.now
     ctx.emit("refund.created", refund.to_api())
     return 201, refund.to_api()
 
 
 def list_refunds(ctx: RequestContext) -> Reply:
     """200 with a page of refunds, newest first, optionally of one payment."""
-    query = ctx.scoped(Refund)
-    if payment_id := ctx.query.get("payment_id"):
-        query = query.where(Refund.payment_id == payment_id)
-    return 200, page(ctx, query.order_by(Refund.created_at.desc(), Refund.id.desc()))
+    return newest_first(ctx, Refund, "payment_id")
 
 
 def get_refund(ctx: RequestContext) -> Reply:

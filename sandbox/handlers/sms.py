@@ -11,8 +11,8 @@ from sandbox.context import Reply, RequestContext
 from sandbox.domain.sms import segments
 from sandbox.errors import ValidationFailed, detail
 from sandbox.handlers.deals import require_contact
+from sandbox.handlers.listing import newest_first
 from sandbox.ids import new_id
-from sandbox.pagination import page
 from sandbox.storage.messaging import SmsMessage
 
 INVALID_NUMBER = "Field 'to_phone' is not a valid phone number: {number}"
@@ -58,10 +58,7 @@ def send_sms(ctx: RequestContext) -> Reply:
 
 def list_sms_messages(ctx: RequestContext) -> Reply:
     """200 with a page of logged messages, newest first, optionally of one status."""
-    query = ctx.scoped(SmsMessage)
-    if status := ctx.query.get("status"):
-        query = query.where(SmsMessage.status == status)
-    return 200, page(ctx, query.order_by(SmsMessage.created_at.desc(), SmsMessage.id.desc()))
+    return newest_first(ctx, SmsMessage, "status")
 
 
 def get_sms_message(ctx: RequestContext) -> Reply:

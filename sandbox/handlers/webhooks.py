@@ -14,6 +14,7 @@ from sandbox.context import Reply, RequestContext
 from sandbox.domain import signing
 from sandbox.domain import webhooks as events
 from sandbox.errors import Conflict, NotFound
+from sandbox.handlers.listing import newest_first
 from sandbox.ids import new_id
 from sandbox.pagination import page
 from sandbox.storage.webhooks import (
@@ -44,9 +45,7 @@ def _serialize(ctx: RequestContext, deliveries: list[WebhookDelivery]) -> list[d
 
 def list_webhooks(ctx: RequestContext) -> Reply:
     """200 with a page of webhooks, newest first, without their secrets."""
-    return 200, page(
-        ctx, ctx.scoped(Webhook).order_by(Webhook.created_at.desc(), Webhook.id.desc())
-    )
+    return newest_first(ctx, Webhook)
 
 
 def create_webhook(ctx: RequestContext) -> Reply:

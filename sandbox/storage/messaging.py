@@ -52,6 +52,25 @@ class Conversation(TenantOwned, Base):
     total_tokens: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
+    def append(
+        self, message_id: str, role: str, content: str, tokens: int, at: datetime
+    ) -> ChatMessage:
+        """The conversation's next message; its count, tokens and last activity follow."""
+        self.message_count = (self.message_count or 0) + 1
+        self.total_tokens = (self.total_tokens or 0) + tokens
+        self.updated_at = at
+        return ChatMessage(
+            id=message_id,
+            company_id=self.company_id,
+            business_id=self.business_id,
+            created_at=at,
+            conversation_id=self.id,
+            position=self.message_count,
+            role=role,
+            content=content,
+            tokens=tokens,
+        )
+
     def to_api(self) -> dict[str, Any]:
         return {
             "id": self.id,

@@ -17,7 +17,9 @@ from .module_app import shared_app  # noqa: F401
 from .test_orders import create_order
 from .test_payments import pay
 
-CREATE = yaml.safe_load(SPEC_PATH.read_text())["paths"]["/invoices"]["post"]
+SPEC = yaml.safe_load(SPEC_PATH.read_text())
+SCHEMAS = SPEC["components"]["schemas"]
+CREATE = SPEC["paths"]["/invoices"]["post"]
 REQUEST_EXAMPLE = CREATE["requestBody"]["content"]["application/json"]["example"]
 RESPONSE_EXAMPLE = CREATE["responses"]["201"]["content"]["application/json"]["example"]
 
@@ -68,7 +70,7 @@ def test_the_spec_example_computes_the_spec_totals(client: FlaskClient, key: Key
         (200, 825, 17),  # 16.5
         (1_200_000, 825, 99_000),
         (12_345, 0, 0),
-        (99_999_999_999, 10_000, 99_999_999_999),
+        (49_999_999_999, 10_000, 49_999_999_999),  # the largest total allowed, nearly
     ],
 )
 def test_tax_is_rounded_half_up(
@@ -192,3 +194,13 @@ def test_another_companys_invoice_is_not_found(
         "id"
     ]
     assert client.get(f"{BASE}/invoices/{theirs}", headers=key.headers).status_code == 404
+
+
+def test_a_total_over_the_largest_amount_is_422(client: FlaskClient, key: Key) -> None:
+    largest = SCHEMAS["LineItemInput"]["properties"]["unit_amount"]["maximum"]
+    line = {"description": "Big", "quantity": 2, "unit_amount": largest}
+    response = create_invoice(client, key, _contact(client, key), line_items=[line])
+    assert response.status_code == 422
+    assert response.json["details"] == [
+        {"field": "line_items", "error": "total_too_large", "received": 2 * largest}
+    ]

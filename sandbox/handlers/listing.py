@@ -1,0 +1,21 @@
+"""What list operations share: the business's rows, filtered by query fields, newest first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.context import Reply, RequestContext
+from sandbox.pagination import page
+
+
+def newest_first(ctx: RequestContext, model: Any, *filters: str) -> Reply:
+    """200 with a page of `model` rows of the caller's business, newest first.
+
+    Each name in `filters` is a query parameter that, when given, must equal the column
+    of the same name.
+    """
+    query = ctx.scoped(model)
+    for name in filters:
+        if (value := ctx.query.get(name)) is not None:
+            query = query.where(getattr(model, name) == value)
+    return 200, page(ctx, query.order_by(model.created_at.desc(), model.id.desc()))
