@@ -33,6 +33,7 @@ SEMANTIC = re.compile(
     r"(start|end) of the range",
     re.IGNORECASE,
 )
+LIMIT = re.compile(r"\bat most\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -166,9 +167,13 @@ class Operation:
         """Fields a schema-valid request may still be refused for: documented so, or references.
 
         Paths are dotted with `[]` for array items (`events[].customer_id`); a field naming
-        another resource (`*_id`) counts, since only the server knows which ids exist.
+        another resource (`*_id`) counts, since only the server knows which ids exist. A
+        read whose own description sets a limit ("At most 1,000 buckets") may refuse any
+        query parameter that reaches it.
         """
         found = {p["name"] for p in self.parameters if _semantic(p, p["name"])}
+        if self.method == "get" and LIMIT.search(self.raw.get("description", "")):
+            found |= {p["name"] for p in self.parameters if p["in"] == "query"}
         stack = [("", self.body_schema or {})]
         while stack:
             prefix, schema = stack.pop()

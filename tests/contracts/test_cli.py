@@ -103,6 +103,25 @@ def test_exit_code_and_junit_follow_the_verdict(
         assert "all 1 rules hold" in out and case.find("failure") is None
 
 
+def test_suite_runs_in_pytest_with_the_plugin_options(pytester_run) -> None:  # noqa: ANN001
+    root = Path(__file__).resolve().parents[2]
+    with served(fake_server()) as origin:
+        result = pytester_run(
+            root,
+            "--pyargs",
+            "contracts",
+            "-q",
+            "--contracts-url",
+            origin + "/api/v1",
+            "--contracts-key",
+            "sk_test_good",
+            "--contracts-only",
+            "envelope.request-id",
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout and "not selected" in result.stdout
+
+
 def test_plugin_is_inert_without_its_options(tmp_path: Path, pytester_run) -> None:  # noqa: ANN001
     (tmp_path / "test_one.py").write_text("def test_one():\n    assert True\n")
     # The option is known (else a usage error), and without --contracts-url nothing else runs.
