@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import Engine, create_engine, make_url, select, text
 
 from sandbox.app import create_app, shutdown
 from sandbox.config import SandboxConfig
@@ -58,19 +58,45 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     return f"sqlite:///{target}"
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh schema of the test PostgreSQL server, dropped afterwards."""
+def _postgres_admin() -> Engine:
+    return create_engine(normalize_url(POSTGRES_URL or ""), isolation_level="AUTOCOMMIT")
+
+
+def _postgres_database_url(name: str) -> str:
+    return (
+        make_url(normalize_url(POSTGRES_URL or ""))
+        .set(database=name)
+        .render_as_string(hide_password=False)
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A seeded PostgreSQL database, made once; each test gets a copy of it."""
     if not POSTGRES_URL:
         pytest.skip("SANDBOX_TEST_POSTGRES_URL is not set")
-    schema = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(normalize_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    name = "sandbox_template_" + uuid.uuid4().hex[:10]
+    admin = _postgres_admin()
     with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    config = SandboxConfig(database_url=_postgres_database_url(name), webhook_worker=False)
+    shutdown(create_app(config))
+    yield name
     with admin.connect() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_template: str) -> Iterator[str]:
+    """A fresh copy of the seeded PostgreSQL database, dropped afterwards."""
+    name = "sandbox_test_" + uuid.uuid4().hex[:10]
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {postgres_template}"))
+    yield _postgres_database_url(name)
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()
 
 
