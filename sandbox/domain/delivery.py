@@ -125,7 +125,7 @@ class DeliveryWorker:
     def _due(self, real_now: datetime) -> list[tuple[str, datetime]]:
         """(id, company clock) of each pending, unleased delivery due on its test clock."""
         pending = WebhookDelivery.status == "pending"
-        with self.database.transaction() as session:
+        with self.database.transaction(write=False) as session:  # polling never queues for writes
             companies = session.execute(
                 select(Company.id, Company.clock_offset_seconds).where(
                     Company.id.in_(select(WebhookDelivery.company_id).where(pending).distinct())

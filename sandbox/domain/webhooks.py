@@ -20,16 +20,6 @@ from sandbox.storage.base import iso
 from sandbox.storage.webhooks import Webhook, WebhookDelivery, WebhookEvent
 
 TEST_EVENT = "webhook.test"
-# Where a test event of each type takes its sample `data`: that operation's response example.
-SAMPLE_SOURCES = {
-    "contact": "getContact",
-    "deal": "getDeal",
-    "order": "getOrder",
-    "payment": "getPayment",
-    "refund": "getRefund",
-    "invoice": "getInvoice",
-    "sms": "getSmsMessage",
-}
 
 
 @dataclass(frozen=True)
@@ -122,9 +112,9 @@ def record_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> 
 
 
 def sample_data(spec: Spec, event_type: str, webhook_id: str) -> dict[str, Any]:
-    """The `data` of a test event: the spec's example of the resource the event type is about."""
-    source = SAMPLE_SOURCES.get(event_type.split(".", 1)[0])
-    if source is None:
-        return {"webhook_id": webhook_id, "message": "A test event sent from the sandbox"}
-    response = spec.operations[source].raw["responses"]["200"]["content"]["application/json"]
-    return dict(response["example"])
+    """The `data` of a test event: the spec's example of the event type (under `webhooks`)."""
+    body = spec.raw["webhooks"][event_type]["post"]["requestBody"]["content"]["application/json"]
+    data = dict(body["example"]["data"])
+    if event_type == TEST_EVENT:
+        data["webhook_id"] = webhook_id
+    return data

@@ -125,15 +125,18 @@ def test_test_event_is_queued_whatever_the_subscription(client: FlaskClient, key
 
 def test_test_event_of_a_type_carries_the_spec_example(client: FlaskClient, key: Key) -> None:
     webhook = create_webhook(client, key, ["sms.logged"])
-    body = {"event_type": "contact.created"}
-    delivery = client.post(
-        f"{BASE}/webhooks/{webhook['id']}/test", json=body, headers=key.headers
-    ).json
-    example = SPEC["paths"]["/crm/contacts/{contact_id}"]["get"]["responses"]["200"]["content"][
-        "application/json"
-    ]
-    assert delivery["payload"]["data"] == example["example"]
-    assert delivery["payload"]["type"] == "contact.created"
+    for event_type in EVENT_TYPES:
+        body = {"event_type": event_type}
+        delivery = client.post(
+            f"{BASE}/webhooks/{webhook['id']}/test", json=body, headers=key.headers
+        ).json
+        example = SPEC["webhooks"][event_type]["post"]["requestBody"]["content"][
+            "application/json"
+        ]["example"]
+        expected = example["data"] | (
+            {"webhook_id": webhook["id"]} if event_type == "webhook.test" else {}
+        )
+        assert (delivery["payload"]["type"], delivery["payload"]["data"]) == (event_type, expected)
 
 
 def test_a_disabled_webhook_gets_no_test_event(client: FlaskClient, key: Key) -> None:
