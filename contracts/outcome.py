@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from contracts.exchange import Exchange
 
+JUDGE_429 = ("ratelimit", "envelope")  # families for which a 429 is evidence
+
 
 @dataclass
 class Failure:
@@ -37,13 +39,23 @@ class Verdict:
         exchange: Exchange | None = None,
         got: str | None = None,
     ) -> bool:
-        """Count one check; record a failure with its evidence when it does not hold."""
+        """Count one check; record a failure with its evidence when it does not hold.
+
+        A 429 that outlasted the client's waiting is a note, not a failure, except for
+        the rules that judge 429s themselves (rate limits, the envelope).
+        """
         if holds:
             self.passed += 1
+        elif exchange is not None and exchange.status == 429 and self.family not in JUDGE_429:
+            self.skip(f"{subject}: still rate limited (429) after waiting, not checked")
         else:
             shown = got if got is not None else (exchange.summary() if exchange else "nothing")
             self.failures.append(Failure(self.rule_id, subject, expected, shown, exchange))
         return holds
+
+    @property
+    def family(self) -> str:
+        return self.rule_id.split(".", 1)[0]
 
     def skip(self, reason: str) -> None:
         """Note something the rule could not check, and why (shown in the report)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from contracts.client import NO_KEY
+from contracts.client import NO_KEY, Client
 from contracts.context import Context, Keyed, Rule
 from contracts.exchange import Exchange
 from contracts.factory import SetupError, expand, unique
@@ -26,24 +26,29 @@ MALFORMED = ("Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Token {key}", "{key}", 
 
 
 def check(ctx: Context, verdicts: dict[str, Verdict]) -> None:
-    """Probe each sampled operation with each kind of bad key, then the scopes."""
+    """Probe each sampled operation with each kind of bad key, then the scopes.
+
+    The probes go out through a client of their own: a server may count requests without
+    a valid key in a window of their own, which must not stall the main key's.
+    """
+    anonymous = Client(ctx.base_url, None, ctx.recorder)
     prefixes = ctx.spec.document.get("x-test-mode", {}).get("key_prefixes", {})
     test_prefix, live_prefix = prefixes.get("test", "sk_test_"), prefixes.get("live", "sk_live_")
     operations = ctx.spec.contract if ctx.profile.probe_all else one_per_tag(ctx.spec.contract)
     for index, op in enumerate(operations):
         if "auth.missing-key" in verdicts:
-            answer = _send(ctx, op, {"Authorization": None}, key=NO_KEY)
+            answer = _send(anonymous, ctx, op, {"Authorization": None}, key=NO_KEY)
             _expect_401(verdicts["auth.missing-key"], op, answer, "no Authorization header")
         if "auth.malformed-key" in verdicts:
             template = MALFORMED[index % len(MALFORMED)]
             value = template.format(key=ctx.main.client.key or "")
-            answer = _send(ctx, op, {"Authorization": value}, key=NO_KEY)
+            answer = _send(anonymous, ctx, op, {"Authorization": value}, key=NO_KEY)
             _expect_401(verdicts["auth.malformed-key"], op, answer, f"Authorization: {template}")
         if "auth.unknown-key" in verdicts:
-            answer = _send(ctx, op, {}, key=test_prefix + secrets.token_hex(12))
+            answer = _send(anonymous, ctx, op, {}, key=test_prefix + secrets.token_hex(12))
             _expect_401(verdicts["auth.unknown-key"], op, answer, "an unknown test key")
         if "auth.live-key" in verdicts:
-            answer = _send(ctx, op, {}, key=live_prefix + secrets.token_hex(12))
+            answer = _send(anonymous, ctx, op, {}, key=live_prefix + secrets.token_hex(12))
             _expect_401(verdicts["auth.live-key"], op, answer, "a live key")
     if "auth.scope" in verdicts:
         check_scopes(ctx, verdicts["auth.scope"])
@@ -85,10 +90,12 @@ def _params_for(ctx: Context, keyed: Keyed, op: Operation) -> dict[str, str]:
     return {name: unique("x") for name in op.path_parameters}
 
 
-def _send(ctx: Context, op: Operation, headers: dict[str, str | None], key: object) -> Exchange:
+def _send(
+    client: Client, ctx: Context, op: Operation, headers: dict[str, str | None], key: object
+) -> Exchange:
     params = {name: unique("x") for name in op.path_parameters}
     body = op.body_example if op.body_schema is not None else None
-    return ctx.main.client.request(
+    return client.request(
         op.method,
         expand(op.path, params),
         json=body,

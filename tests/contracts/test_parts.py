@@ -156,3 +156,25 @@ def test_only_documented_refusals_of_valid_data_are_conformance(
 
     op = spec.operation(operation_id)
     assert semantic_rejection(op, _Positive(), _Answer(status, fields)) is expected
+
+
+def test_a_lasting_429_is_a_note_except_for_the_rules_that_judge_it() -> None:
+    throttled = Exchange("GET", "http://h/api/v1/x", {}, None, 429)
+    idempotency, ratelimit = Verdict("idempotency.replay"), Verdict("ratelimit.exceeded")
+    idempotency.expect(False, "POST /x", "201", throttled)
+    ratelimit.expect(False, "GET /account", "Retry-After", throttled)
+    assert not idempotency.failures and idempotency.skips
+    assert ratelimit.failures
+
+
+def test_a_throttled_auth_probe_is_no_evidence() -> None:
+    from contracts.fuzzing import throttled_probe
+
+    class Probe:
+        checks = ("ignored_auth",)
+
+        def __init__(self, status: str) -> None:
+            self.message = f"Expected 401 or 403, got `{status}` for `GET /x`"
+
+    assert throttled_probe(Probe("429 Too Many Requests"))
+    assert not throttled_probe(Probe("200 OK"))
