@@ -109,6 +109,9 @@ def run_command(args: argparse.Namespace) -> int:
     except (Unreachable, KeyRejected) as exc:
         print(f"contracts: {exc}", file=sys.stderr)
         return USAGE_ERROR
+    except OSError as exc:  # the spec file
+        print(f"contracts: cannot read the spec: {exc} (pass --spec)", file=sys.stderr)
+        return USAGE_ERROR
     secrets = ctx.secrets()
     print(report.render(result.verdicts, secrets, result.seconds))
     if args.junit:

@@ -128,3 +128,9 @@ def test_plugin_is_inert_without_its_options(tmp_path: Path, pytester_run) -> No
     result = pytester_run(tmp_path, "-q", "--contracts-profile", "full")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_missing_spec_is_a_usage_error(tmp_path: Path) -> None:
+    with served(fake_server()) as origin:
+        args = ["run", "--base-url", origin + "/api/v1", "--key", "sk_test_good", "-q"]
+        assert main([*args, "--spec", str(tmp_path / "nope.yaml")]) == 2
