@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from contracts.outcome import Failure
 from contracts.profile import PROFILES
 from contracts.rules import select
 from contracts.runner import RunResult, Settings, prepare, run
@@ -33,27 +32,6 @@ TEST_PROFILE = replace(
     concurrency=4,
     exhaust_budget=400,
 )
-
-
-# Disagreements between the sandbox and openapi.yaml that only the spec can settle: the
-# sandbox refuses schema-valid data for reasons the spec does not state. The kit rightly
-# reports them; the tests tolerate exactly these (rule, operation, error) and nothing
-# else, until the spec documents them. Empty this when it does.
-SPEC_GAPS = {
-    # An invoice whose total (tax included) exceeds the largest amount, 99,999,999,999.
-    ("conformance.positive-data", "POST /invoices", "total_too_large"),
-    # The currency of a website that has revenue cannot change.
-    ("conformance.positive-data", "PUT /websites/{website_id}", "currency_locked"),
-}
-
-
-def is_spec_gap(failure: Failure) -> bool:
-    return any(
-        failure.rule_id == rule
-        and failure.subject == subject
-        and f'"error":"{code}"' in failure.got
-        for rule, subject, code in SPEC_GAPS
-    )
 
 
 @dataclass(frozen=True)
