@@ -1,3 +1,3 @@
 """Imports every table module so that the metadata knows every table."""
 
-from sandbox.storage import commerce, core, crm, messaging, webhooks  # noqa: F401
+from sandbox.storage import analytics, commerce, core, crm, messaging, metering, webhooks  # noqa: F401
