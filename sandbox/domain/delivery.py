@@ -116,7 +116,7 @@ class DeliveryWorker:
         for delivery_id, company_now in self._due(real_now):
             if self._stopping.is_set():
                 break
-            job = self._claim(delivery_id, company_now, real_now)
+            job = self._claim(delivery_id, company_now)
             if job is not None:
                 self._record(job, self._post(job))
                 attempted += 1
@@ -153,9 +153,11 @@ class DeliveryWorker:
                 due += [(delivery_id, company_now) for delivery_id in ids]
         return due
 
-    def _claim(self, delivery_id: str, company_now: datetime, real_now: datetime) -> Job | None:
+    def _claim(self, delivery_id: str, company_now: datetime) -> Job | None:
         """Lease the delivery if still pending, due and free; None if another worker has it."""
         token = secrets.token_hex(8)
+        # Leases run on real time read now: a batch behind slow receivers takes a while.
+        real_now = utcnow()
         lease = timedelta(seconds=self.policy.timeout_seconds + LEASE_MARGIN_SECONDS)
         with self.database.transaction() as session:
             claimed = session.execute(

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -28,6 +28,8 @@ from sandbox.app import shutdown
 from sandbox.domain.delivery import DeliveryWorker
 from sandbox.domain.webhooks import RetryPolicy
 from sandbox.spec import SPEC_PATH, load_spec
+from sandbox.storage.base import utcnow
+from sandbox.storage.webhooks import WebhookDelivery
 
 from .conftest import BASE, Key, build_app, key_for
 from .module_app import shared_app  # noqa: F401
@@ -369,3 +371,23 @@ def test_the_app_worker_delivers_in_the_background(database_url: str) -> None:
         assert _only_delivery(client, key, webhook["id"])["status"] == "succeeded"
     finally:
         shutdown(app)
+
+
+def test_a_leased_delivery_waits_for_its_lease(client: FlaskClient, key: Key, app: Flask) -> None:
+    database, worker = (
+        app.extensions["sandbox"].database,
+        DeliveryWorker(app.extensions["sandbox"].database),
+    )
+    with Receiver() as receiver:
+        webhook = _subscribe(client, key, receiver, ["sms.logged"])
+        queued = client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=key.headers).json
+        with database.transaction() as session:  # as if another process held it mid-POST
+            held = session.get(WebhookDelivery, queued["id"])
+            held.lease_until, held.lease_token = utcnow() + timedelta(minutes=1), "another"
+        worker.run_due()
+        assert receiver.received == []
+        with database.transaction() as session:  # that process died: its lease lapses
+            session.get(WebhookDelivery, queued["id"]).lease_until = utcnow() - timedelta(seconds=1)
+        worker.run_due()
+    assert len(receiver.received) == 1
+    assert _only_delivery(client, key, webhook["id"])["status"] == "succeeded"
