@@ -171,7 +171,7 @@ def _install_conventions(app: Flask, pipeline: routing.Pipeline, judge: Any) -> 
                     company_id=identity.company_id if identity else None,
                     request_id=g.request_id,
                     method=request.method,
-                    path=request.path,
+                    path=request.path.replace("\x00", "%00"),
                     query=request.query_string.decode(errors="replace") or None,
                     operation_id=op.operation_id if op is not None else None,
                     status=response.status_code,

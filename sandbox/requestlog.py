@@ -71,6 +71,8 @@ class RequestLog:
             timer, self._timer = self._timer, None
         if timer is not None:
             timer.cancel()
+            if timer is not threading.current_thread():
+                timer.join()  # a flush already running finishes before the engine goes
         self.write_pending()
 
     def _flush_on_timer(self) -> None:

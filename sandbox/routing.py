@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from sqlalchemy.exc import IntegrityError
 
-from sandbox import auth, clock, idempotency
+from sandbox import auth, clock, idempotency, validation
 from sandbox.context import EventSink, Reply, RequestContext
 from sandbox.errors import (
     ApiError,
@@ -156,9 +156,12 @@ def _body(pipeline: Pipeline, op: Operation) -> Any:
             f"Request body must be application/json, not {request.mimetype or 'untyped'}"
         )
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        body = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as error:
         raise BadRequest(f"Malformed JSON: {error}") from None
+    if b"\\u0000" in raw:  # JSON can carry NUL only escaped
+        validation.reject_nul(body)
+    return body
 
 
 def _reject_constant(name: str) -> Any:

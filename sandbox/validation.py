@@ -101,6 +101,30 @@ def raise_for(errors: list[Any]) -> None:
     raise ValidationFailed(described[0][2], details=details)
 
 
+def nul_fields(value: Any, path: list[Any] | None = None) -> list[str]:
+    """Paths of every string (key or value) in `value` that holds a NUL character."""
+    path = path or []
+    if isinstance(value, str):
+        return [field_path(path) or "body"] if "\x00" in value else []
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += [field_path([*path, key])] if "\x00" in key else nul_fields(item, [*path, key])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += nul_fields(item, [*path, index])
+    return found
+
+
+def reject_nul(value: Any) -> None:
+    """ValidationFailed naming each field whose text holds NUL (no database stores it)."""
+    if fields := nul_fields(value):
+        raise ValidationFailed(
+            f"Field '{fields[0]}' contains the NUL character (U+0000), which text may not hold",
+            details=[detail(field, "invalid_characters") for field in fields],
+        )
+
+
 def _coerce(value: str, schema: dict[str, Any]) -> Any:
     """A query string value as the type its schema declares, when it parses as one."""
     kind = schema.get("type")
@@ -153,6 +177,7 @@ class RequestValidator:
 
     def validate(self, path: dict[str, str], query: Any, headers: Any, body: Any) -> ValidRequest:
         """The validated request; raises BadRequest or ValidationFailed."""
+        reject_nul({**path, **{k: query.get(k) for k in query}})
         params: dict[str, Any] = dict(path)
         for p in self.query_params:
             raw = query.get(p["name"])

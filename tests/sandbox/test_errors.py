@@ -154,3 +154,26 @@ def test_handler_error_rolls_back_its_writes(
     )
     assert_envelope(response, 500, "internal_error")
     assert client.get(f"{BASE}/crm/contacts?limit=1", headers=key.headers).json["total"] == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("GET", "/crm/contacts/con_%00x", None, "contact_id"),
+        ("GET", "/crm/contacts?search=a%00b", None, "search"),
+        ("POST", "/crm/contacts", '{"first_name": "A\\u0000B"}', "first_name"),
+        ("POST", "/crm/contacts", '{"first_name": "A", "tags": ["x\\u0000"]}', "tags[0]"),
+    ],
+)
+def test_nul_characters_are_422_not_500(
+    client: FlaskClient, key: Key, method: str, path: str, body: str | None, field: str
+) -> None:
+    response = client.open(
+        f"{BASE}{path}",
+        method=method,
+        data=body,
+        content_type="application/json",
+        headers=key.headers,
+    )
+    details = assert_envelope(response, 422, "validation_error")["details"]
+    assert {"field": field, "error": "invalid_characters"} in details

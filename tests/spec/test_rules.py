@@ -192,3 +192,11 @@ def test_a_broken_rule_is_reported(spec: dict[str, Any], mutation: Any, expected
     broken = copy.deepcopy(spec)
     mutation(broken)
     assert any(expected in problem for problem in _problems(broken))
+
+
+def test_webhook_schedule_has_one_delay_per_retry(spec: dict[str, Any]) -> None:
+    schedule = spec["x-test-mode"]["webhook_retry_schedule_seconds"]
+    attempts = spec["components"]["schemas"]["WebhookDelivery"]["properties"]["attempt_count"]
+    assert len(schedule) == attempts["maximum"] - 1
+    assert schedule == sorted(schedule)
+    assert 20 * 3600 <= sum(schedule) <= 28 * 3600  # "5 attempts over about 24 h"
