@@ -18,7 +18,6 @@ from sandbox.handlers import (
     metrics,
     orders,
     payments,
-    pending,
     revenue,
     sandbox_control,
     sms,
@@ -26,7 +25,6 @@ from sandbox.handlers import (
     webhooks,
     websites,
 )
-from sandbox.spec import load_spec
 
 Handler = Callable[[RequestContext], Reply]
 
@@ -113,6 +111,3 @@ HANDLERS: dict[str, Handler] = {
     "getTestClock": sandbox_control.get_test_clock,
     "advanceTestClock": sandbox_control.advance_test_clock,
 }
-
-PENDING = sorted(set(load_spec().operations) - set(HANDLERS))
-HANDLERS.update({op: pending.not_yet(op) for op in PENDING})
