@@ -5,13 +5,16 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask, Response, g, request
+from flask import Blueprint, Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from sandbox import requestlog, routing
+from sandbox import docs, requestlog, routing
 from sandbox.config import SandboxConfig
+from sandbox.domain.delivery import DeliveryWorker
+from sandbox.domain.webhooks import record_event
 from sandbox.errors import (
     ApiError,
     MethodNotAllowed,
@@ -23,8 +26,11 @@ from sandbox.fixtures import seed_if_empty
 from sandbox.handlers import HANDLERS
 from sandbox.ids import new_request_id
 from sandbox.ratelimit import RateLimiter
-from sandbox.spec import SPEC_PATH, load_spec
+from sandbox.spec import SPEC_PATH, Spec, load_spec
 from sandbox.storage.database import Database
+
+if TYPE_CHECKING:
+    from sandbox.conformance import ResponseJudge
 
 log = logging.getLogger("sandbox")
 
@@ -45,7 +51,7 @@ def create_app(config: SandboxConfig) -> Flask:
         handlers=HANDLERS,
         request_log=requestlog.RequestLog(database),
         settings={"seed": config.seed},
-        event_sink=_event_sink(),
+        event_sink=record_event,
     )
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = spec.max_request_bytes
@@ -68,27 +74,16 @@ def shutdown(app: Flask) -> None:
     pipeline.database.dispose()
 
 
-def _judge(spec):  # noqa: ANN001, ANN202 - openapi-core loads slowly: only when strict
+def _judge(spec: Spec) -> ResponseJudge:
+    # openapi-core takes seconds to import: only strict apps pay for it.
     from sandbox.conformance import judge_for
 
     return judge_for(spec)
 
 
-def _event_sink():  # noqa: ANN202
-    try:
-        from sandbox.domain.webhooks import record_event
-    except ImportError:
-        return None
-    return record_event
-
-
 def start_webhook_worker(app: Flask, config: SandboxConfig) -> None:
     """Start the background thread that delivers webhooks (once per process)."""
     pipeline = app.extensions["sandbox"]
-    try:
-        from sandbox.domain.delivery import DeliveryWorker
-    except ImportError:
-        return
     worker = DeliveryWorker(pipeline.database, poll_seconds=config.webhook_poll_seconds)
     app.extensions["webhook_worker"] = worker
     worker.start()
@@ -100,7 +95,9 @@ def _error_response(error: ApiError) -> Response:
     return response
 
 
-def _install_conventions(app: Flask, pipeline: routing.Pipeline, judge: Any) -> None:
+def _install_conventions(
+    app: Flask, pipeline: routing.Pipeline, judge: ResponseJudge | None
+) -> None:
     base = pipeline.spec.base_path
 
     @app.before_request
@@ -181,17 +178,15 @@ def _install_conventions(app: Flask, pipeline: routing.Pipeline, judge: Any) -> 
         return response
 
 
-def _install_extras(app: Flask, spec) -> None:  # noqa: ANN001
+def _install_extras(app: Flask, spec: Spec) -> None:
     @app.get("/healthz")
     def healthz() -> Response:
         return routing.json_response(200, routing.to_json({"status": "ok"}))
 
-    if (blueprint := _docs_blueprint(spec.path)) is not None:
-        app.register_blueprint(blueprint)
+    app.register_blueprint(_docs_blueprint(spec.path))
 
 
 @functools.cache
-def _docs_blueprint(spec_path):  # noqa: ANN001, ANN202 - rendering takes a second: once per process
-    from sandbox import docs
-
-    return docs.blueprint(spec_path) if hasattr(docs, "blueprint") else None
+def _docs_blueprint(spec_path: Path) -> Blueprint:
+    """The reference's blueprint, rendered once per process (it takes a second)."""
+    return docs.blueprint(spec_path)
