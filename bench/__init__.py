@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m bench` (or `tox -e bench`). Each prints ratios against a baseline of the same run."""
+"""Benchmarks, run by `python -m bench`; each prints ratios against a baseline of the same run."""
