@@ -13,7 +13,7 @@ ID_LENGTH = 20
 def new_id(prefix: str, rng: random.Random | None = None) -> str:
     """A fresh id such as `con_4f9Kq…`; deterministic when `rng` is given (fixtures)."""
     if rng is None:
-        body = "".join(secrets.choice(ALPHABET) for _ in range(ID_LENGTH))
+        body = "".join(ALPHABET[byte % len(ALPHABET)] for byte in secrets.token_bytes(ID_LENGTH))
     else:
         body = "".join(rng.choice(ALPHABET) for _ in range(ID_LENGTH))
     return f"{prefix}_{body}"

@@ -21,9 +21,17 @@ def page(
     walking the pages yields every row once.
     """
     limit, offset = ctx.query["limit"], ctx.query["offset"]
-    total = ctx.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = ctx.session.scalars(query.limit(limit).offset(offset)).all()
-    items = [serialize(row) for row in rows]
+    # One query: each row carries the total; only a page past the end counts separately.
+    found = ctx.session.execute(
+        query.add_columns(func.count().over()).limit(limit).offset(offset)
+    ).all()
+    if found:
+        total = found[0][-1]
+    else:
+        total = ctx.session.scalar(
+            select(func.count()).select_from(query.order_by(None).subquery())
+        )
+    items = [serialize(row[0]) for row in found]
     return {
         "items": items,
         "total": total,
