@@ -19,7 +19,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import String, func, insert, literal, literal_column, null, select
 
-from sandbox.app import create_app
+from sandbox.app import create_app, shutdown
 from sandbox.config import SandboxConfig
 from sandbox.domain.metrics import MetricQuery, compute
 from sandbox.storage import analytics
@@ -75,28 +75,38 @@ def populate(database: Database, company_id: str, business_id: str, now: datetim
             *(Event.website_id, Event.ts, func.json_extract(Event.properties, "$.amount")),
         ).where(Event.company_id == company_id, Event.event == EVENT)
         session.execute(insert(EventValue.__table__).from_select(VALUE_COLUMNS, amounts))
-        _rollups_from_rows(session)
+        _rollups_from_rows(session, Event.event == EVENT, EventValue.event == EVENT)
     return time.perf_counter() - began
 
 
-def _rollups_from_rows(session: Any) -> None:
+def _rollups_from_rows(session: Any, of_events: Any, of_values: Any) -> None:
     """The rollups of the bulk-loaded rows, in SQL (store_events keeps them for API writes)."""
     width = literal_column(str(analytics.HOUR_US))
 
     def hour(column: Any) -> Any:
         return column - (column % width + width) % width
 
-    counts = select(
-        *(Event.company_id, Event.business_id, Event.event, literal(analytics.COUNT_ROW)),
-        *(hour(Event.ts), func.coalesce(Event.website_id, analytics.NO_WEBSITE), func.count()),
-        *(literal(0.0), null(), null()),
-    ).group_by(Event.company_id, Event.business_id, Event.event, hour(Event.ts), Event.website_id)
+    counts = (
+        select(
+            *(Event.company_id, Event.business_id, Event.event, literal(analytics.COUNT_ROW)),
+            *(hour(Event.ts), func.coalesce(Event.website_id, analytics.NO_WEBSITE), func.count()),
+            *(literal(0.0), null(), null()),
+        )
+        .where(of_events)
+        .group_by(
+            Event.company_id, Event.business_id, Event.event, hour(Event.ts), Event.website_id
+        )
+    )
     v, ev = EventValue.value, EventValue
-    values = select(
-        *(ev.company_id, ev.business_id, ev.event, ev.property, hour(ev.ts)),
-        *(func.coalesce(ev.website_id, analytics.NO_WEBSITE), func.count(v), func.sum(v)),
-        *(func.min(v), func.max(v)),
-    ).group_by(ev.company_id, ev.business_id, ev.event, ev.property, hour(ev.ts), ev.website_id)
+    values = (
+        select(
+            *(ev.company_id, ev.business_id, ev.event, ev.property, hour(ev.ts)),
+            *(func.coalesce(ev.website_id, analytics.NO_WEBSITE), func.count(v), func.sum(v)),
+            *(func.min(v), func.max(v)),
+        )
+        .where(of_values)
+        .group_by(ev.company_id, ev.business_id, ev.event, ev.property, hour(ev.ts), ev.website_id)
+    )
     columns = [*analytics.ROLLUP_KEY, "count", "total", "low", "high"]
     for statement in (counts, values):
         session.execute(insert(EventRollup.__table__).from_select(columns, statement))
@@ -182,7 +192,7 @@ def measure(directory: Path) -> dict[str, float]:
     )
     with database.transaction() as session:
         figures["metric_sql_ms"] = statistics.median(timed(lambda: compute(session, sql), 10))
-    database.dispose()
+    shutdown(app)
     return figures
 
 

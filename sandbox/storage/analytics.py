@@ -259,12 +259,33 @@ def store_events(session: Session, rows: list[dict[str, Any]]) -> None:
                 }
             )
             _accumulate(rollups, (*scope, name, hour, website), number)
-    # Core inserts: one executemany each (the ORM's bulk path would split the rows by
-    # which of their columns are None).
-    session.execute(insert(Event.__table__), rows)
+    _insert_many(session, Event.__table__, rows)
     if values:
-        session.execute(insert(EventValue.__table__), values)
+        _insert_many(session, EventValue.__table__, values)
     _merge_rollups(session, rollups)
+
+
+def _insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts with the same keys) into `table` with one executemany.
+
+    On SQLite the rows go straight to the driver's executemany, converted by the columns'
+    own bind processors (JSON, UTC times): SQLAlchemy's per-row statement machinery would
+    double the cost of a 1,000-row batch. PostgreSQL keeps SQLAlchemy's multi-row
+    VALUES batches, which also adapt JSON for psycopg.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        connection.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    processors = [table.c[name].type.bind_processor(dialect) for name in names]
+    columns, marks = ", ".join(names), ", ".join("?" * len(names))
+    params = [
+        tuple(row[n] if p is None else p(row[n]) for n, p in zip(names, processors, strict=True))
+        for row in rows
+    ]
+    connection.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", params)
 
 
 def _accumulate(rollups: dict[Any, list[Any]], key: tuple[Any, ...], number: float | None) -> None:

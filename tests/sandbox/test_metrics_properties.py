@@ -35,14 +35,6 @@ NUDGES = [
     timedelta(minutes=59),
 ]
 
-settings.register_profile(
-    "metrics",
-    max_examples=30,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
 
 def floor(moment: datetime, interval: str) -> datetime:
     """Start of the UTC bucket holding `moment`, computed the obvious way."""
@@ -154,7 +146,12 @@ def website(client: FlaskClient, key: Key) -> str:
     return client.post(f"{BASE}/websites", json=body, headers=key.headers).json["id"]
 
 
-@settings(settings.get_profile("metrics"))
+@settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(scenario=scenarios())
 def test_every_metric_matches_a_plain_computation(
     client: FlaskClient, key: Key, website: str, scenario: dict[str, Any]
