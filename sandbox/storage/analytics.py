@@ -9,7 +9,6 @@ event, property, website and hour, so that a metric over months reads hours, not
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +23,7 @@ COUNT_ROW = ""  # the `property` of rollup rows that count events
 NO_WEBSITE = ""  # the `website_id` of rollup rows for events without a website
 HOUR_US = 3_600_000_000
 MAX_PROPERTY_LENGTH = 200
+MAX_MAGNITUDE = 1e300
 
 
 def micros(moment: datetime) -> int:
@@ -208,14 +208,18 @@ class Dashboard(TenantOwned, Base):
 
 
 def numeric(value: Any) -> float | None:
-    """A JSON number (not a boolean) as a finite float; None for anything else."""
+    """A JSON number (not a boolean) as a float; None for anything else.
+
+    Magnitudes past MAX_MAGNITUDE count as not numeric: sums of them would overflow a
+    double (an error on PostgreSQL, infinity on SQLite, neither of which JSON can carry).
+    """
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
         number = float(value)
     except OverflowError:
         return None
-    return number if math.isfinite(number) else None
+    return number if abs(number) <= MAX_MAGNITUDE else None
 
 
 def number(value: float | int | None) -> float | int | None:
