@@ -69,6 +69,9 @@ def serve(config: SandboxConfig, *, host: str, port: int, workers: int, threads:
         "preload_app": True,
         "post_fork": post_fork,
         "timeout": 60,
+        # No request-line limit of the server's own: a long URL reaches the app, which
+        # answers in the envelope (gunicorn's own 414 is an HTML page without headers).
+        "limit_request_line": 0,
         "graceful_timeout": 5,
         "loglevel": "warning",
         "accesslog": None,
