@@ -122,6 +122,9 @@ def throttled_probe(failure: Any) -> bool:
 def semantic_rejection(op: Operation, failure: Any, response: Any) -> bool:
     """True for a 400 or 422 to schema-valid data that the spec says may happen.
 
+    Either every `details[].error` is a code the spec's prose names as a 422 (such as
+    `invalid_characters`), or every field it names is documented as refusable.
+
     The spec documents, in words its schemas cannot carry, values only the server can
     judge (ids of resources that do not exist, amounts above what is left, magic test
     values: 422) and fields required only with another's value (400). Such a refusal of
@@ -134,9 +137,11 @@ def semantic_rejection(op: Operation, failure: Any, response: Any) -> bool:
         details = response.json().get("details") or []
     except (ValueError, AttributeError):
         return False
-    fields = {
-        re.sub(r"\[\d+\]", "[]", str(d.get("field", ""))) for d in details if isinstance(d, dict)
-    }
+    entries = [d for d in details if isinstance(d, dict)]
+    if response.status_code == 422 and entries:
+        if all(d.get("error") in op.spec.documented_refusals for d in entries):
+            return True  # every reason is one the spec names as a 422 in words
+    fields = {re.sub(r"\[\d+\]", "[]", str(d.get("field", ""))) for d in entries}
     return bool(fields) and fields <= op.semantic_fields
 
 

@@ -34,6 +34,9 @@ SEMANTIC = re.compile(
     re.IGNORECASE,
 )
 LIMIT = re.compile(r"\bat most\b", re.IGNORECASE)
+# How a description names the `details[].error` of a 422 the schemas cannot express:
+# "… is 422 `too_many_buckets` …", "… refused with 422 (`currency_locked`)".
+REFUSAL_CODE = re.compile(r"\b422\b[^`.;|]{0,20}`([a-z][a-z_]*)`")
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,24 @@ class Spec:
         """The path part of the first server URL (`/api/v1`)."""
         url = self.document.get("servers", [{"url": ""}])[0]["url"]
         return "/" + url.split("://", 1)[-1].partition("/")[2].strip("/") if "/" in url else ""
+
+    @cached_property
+    def documented_refusals(self) -> frozenset[str]:
+        """`details[].error` values the spec's prose says a schema-valid request may get as 422.
+
+        Envelope codes (`validation_error`, …) are not among them: they name no reason.
+        """
+        found: set[str] = set()
+        stack: list[Any] = [self.document]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                if isinstance(node.get("description"), str):
+                    found.update(REFUSAL_CODE.findall(node["description"]))
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+        return frozenset(found - set(self.error_codes.values()))
 
     @cached_property
     def error_codes(self) -> dict[int, str]:

@@ -63,3 +63,26 @@ def test_error_codes_follow_the_spec_table(spec: Spec, status: int, code: str) -
 
 def test_base_path_is_the_server_path(spec: Spec) -> None:
     assert spec.base_path == "/api/v1"
+
+
+def test_documented_refusals_are_the_422_codes_named_in_prose(spec: Spec) -> None:
+    assert {"invalid_characters", "total_too_large", "currency_locked"} <= spec.documented_refusals
+    assert not spec.documented_refusals & set(spec.error_codes.values())
+
+
+def test_a_refusal_code_only_counts_when_the_spec_names_it() -> None:
+    document = {
+        "info": {
+            "description": "Text with NUL is 422 `invalid_characters`. | 422 | `validation_error` |"
+        },
+        "paths": {
+            "/x": {
+                "get": {
+                    "operationId": "x",
+                    "responses": {},
+                    "description": "Bad ranges are 422 (`bad_range`); 400 `nope`.",
+                }
+            }
+        },
+    }
+    assert Spec(document).documented_refusals == {"invalid_characters", "bad_range"}
