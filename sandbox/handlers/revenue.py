@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from flask import has_request_context, request
-
 from sandbox.context import Reply, RequestContext
 from sandbox.domain.metrics import parse_instant
 from sandbox.errors import ValidationFailed, detail
@@ -16,26 +11,10 @@ from sandbox.pagination import page
 from sandbox.storage.analytics import Revenue
 
 
-def _sent(field: str) -> bool:
-    """Whether the client's own JSON body holds `field`.
-
-    The route layer fills in schema defaults, and RevenueInput declares `currency`
-    default USD although its contract is "defaults to the website's currency"; only the
-    raw body tells an absent currency from an explicit USD.
-    """
-    if not has_request_context():
-        return True
-    try:
-        raw: Any = json.loads(request.get_data(cache=True) or b"{}")
-    except ValueError:
-        return True
-    return isinstance(raw, dict) and field in raw
-
-
 def record_revenue(ctx: RequestContext) -> Reply:
     """201 with the revenue event; 422 for a website not in the business or another currency."""
     website = require_website(ctx, ctx.body["website_id"])
-    currency = ctx.body["currency"] if _sent("currency") else website.currency
+    currency = ctx.body.get("currency", website.currency)
     if currency != website.currency:
         raise ValidationFailed(
             f"Field 'currency' must be the website's currency, {website.currency}",
