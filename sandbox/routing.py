@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -252,8 +251,3 @@ def _run(
         if record is not None:
             record.status, record.body = status, data or b""
     return json_response(status, data)
-
-
-def started() -> float:
-    """Monotonic start time of the current request."""
-    return g.get("started", time.perf_counter())

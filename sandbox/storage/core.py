@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sandbox.storage.base import Base, UtcDateTime
+from sandbox.storage.base import Base, UtcDateTime, iso
 
 
 class Company(Base):
@@ -115,8 +115,6 @@ class RequestLogEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     def to_api(self) -> dict[str, Any]:
-        from sandbox.storage.base import iso
-
         return {
             "id": self.id,
             "request_id": self.request_id,
