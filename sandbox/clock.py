@@ -10,7 +10,12 @@ from sandbox.storage.core import Company
 
 def now_for(company: Company) -> datetime:
     """The company's test-clock time (UTC)."""
-    return utcnow() + timedelta(seconds=company.clock_offset_seconds or 0)
+    return at_offset(company.clock_offset_seconds or 0)
+
+
+def at_offset(seconds: int) -> datetime:
+    """The test-clock time of a company whose clock is `seconds` ahead of real time."""
+    return utcnow() + timedelta(seconds=seconds)
 
 
 def advance(company: Company, seconds: int) -> datetime:

@@ -7,42 +7,78 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from sandbox.auth import BusinessInfo, KeyInfo
-from sandbox.errors import NotFound
+from sandbox import clock
+from sandbox.auth import UNKNOWN, BusinessInfo, KeyInfo
+from sandbox.errors import NotFound, Unauthorized
 from sandbox.spec import Operation, Spec
 from sandbox.storage.core import Company
 
 Reply = tuple[int, Any]
 Model = TypeVar("Model")
 EventSink = Callable[["RequestContext", str, dict[str, Any]], None]
+CLOCK_OFFSET = select(Company.__table__.c.clock_offset_seconds).where(
+    Company.__table__.c.id == bindparam("company_id")
+)
 
 
 @dataclass
 class RequestContext:
-    """One authenticated, validated request inside its database transaction."""
+    """One authenticated, validated request inside its database transaction.
+
+    The company row and its test-clock time are read on first use, in the request's
+    transaction (another worker may have moved the clock): a handler that needs neither
+    costs no query for them.
+    """
 
     operation: Operation
     spec: Spec
     session: Session
-    company: Company
+    company_id: str
     business: BusinessInfo
     key: KeyInfo
     path: dict[str, str]
     query: dict[str, Any]
     headers: dict[str, str]
     body: Any
-    now: datetime
     request_id: str
     settings: dict[str, Any] = field(default_factory=dict)
     event_sink: EventSink | None = None
+    _company: Company | None = field(default=None, repr=False)
+    _now: datetime | None = field(default=None, repr=False)
+
+    @property
+    def company(self) -> Company:
+        """The caller's company row; Unauthorized if it no longer exists."""
+        if self._company is None:
+            self._company = self.session.get(Company, self.company_id)
+            if self._company is None:
+                raise Unauthorized(UNKNOWN)
+        return self._company
+
+    @property
+    def now(self) -> datetime:
+        """The company's test-clock time, fixed for the rest of the request once read."""
+        if self._now is None:
+            if self._company is not None:
+                self._now = clock.now_for(self._company)
+            else:
+                row = self.session.execute(CLOCK_OFFSET, {"company_id": self.company_id}).first()
+                if row is None:
+                    raise Unauthorized(UNKNOWN)
+                self._now = clock.at_offset(row[0] or 0)
+        return self._now
+
+    @now.setter
+    def now(self, value: datetime) -> None:
+        self._now = value
 
     def scoped(self, model: type[Model]) -> Select[tuple[Model]]:
         """A SELECT of `model` restricted to the caller's company and business."""
         return select(model).where(
-            model.company_id == self.company.id,  # type: ignore[attr-defined]
+            model.company_id == self.company_id,  # type: ignore[attr-defined]
             model.business_id == self.business.id,  # type: ignore[attr-defined]
         )
 
@@ -51,7 +87,7 @@ class RequestContext:
         row = self.session.get(model, resource_id)
         if (
             row is None
-            or row.company_id != self.company.id  # type: ignore[attr-defined]
+            or row.company_id != self.company_id  # type: ignore[attr-defined]
             or row.business_id != self.business.id  # type: ignore[attr-defined]
         ):
             raise NotFound(f"No {what} with id {resource_id}")
@@ -60,7 +96,7 @@ class RequestContext:
     def tenancy(self) -> dict[str, Any]:
         """Column values that place a new resource in the caller's business."""
         return {
-            "company_id": self.company.id,
+            "company_id": self.company_id,
             "business_id": self.business.id,
             "created_at": self.now,
         }

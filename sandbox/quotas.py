@@ -42,7 +42,7 @@ def used(ctx: RequestContext, quota: Quota) -> int:
     """How much of the quota the company has used in the current period."""
     value = ctx.session.scalar(
         select(QuotaUsage.used).where(
-            QuotaUsage.company_id == ctx.company.id,
+            QuotaUsage.company_id == ctx.company_id,
             QuotaUsage.quota == quota.name,
             QuotaUsage.period == _period(ctx, quota),
         )
@@ -52,7 +52,7 @@ def used(ctx: RequestContext, quota: Quota) -> int:
 
 def limit(ctx: RequestContext, quota: Quota) -> int | None:
     """The plan's limit for the quota; None when unlimited."""
-    return getattr(ctx.spec.plans[ctx.company.plan], quota.plan_attribute)
+    return getattr(ctx.spec.plans[ctx.key.plan], quota.plan_attribute)
 
 
 def consume(ctx: RequestContext, quota: Quota, amount: int) -> int:
@@ -64,7 +64,7 @@ def consume(ctx: RequestContext, quota: Quota, amount: int) -> int:
     statement = (
         insert(QuotaUsage)
         .values(
-            company_id=ctx.company.id, quota=quota.name, period=_period(ctx, quota), used=amount
+            company_id=ctx.company_id, quota=quota.name, period=_period(ctx, quota), used=amount
         )
         .on_conflict_do_update(
             index_elements=[QuotaUsage.company_id, QuotaUsage.quota, QuotaUsage.period],
@@ -78,7 +78,7 @@ def consume(ctx: RequestContext, quota: Quota, amount: int) -> int:
         already = total - amount
         seconds = _seconds_to_next_period(ctx, quota)
         raise RateLimited(
-            f"Quota {quota.name} exceeded: the {ctx.company.plan} plan allows"
+            f"Quota {quota.name} exceeded: the {ctx.key.plan} plan allows"
             f" {cap:,} {quota.unit} per "
             f"{quota.per}; {already:,} used, {amount:,} more requested",
             seconds,

@@ -210,42 +210,39 @@ def _run(
     idem_key: str | None,
 ) -> Response:
     with pipeline.database.transaction(write=op.method != "GET") as session:
-        company = session.get(Company, key.company_id)
-        if company is None:
-            raise Unauthorized(auth.UNKNOWN)
-        businesses = pipeline.directory.businesses(session, company.id)
+        businesses = pipeline.directory.businesses(session, key.company_id)
         business = auth.business_for(businesses, valid.headers.get("X-Business-Id"))
-        now = clock.now_for(company)
-        record = None
-        if idem_key is not None:
-            g.fingerprint = idempotency.fingerprint(
-                op.method, request.path, business.id, valid.body
-            )
-            replay = idempotency.stored_response(session, company.id, idem_key, g.fingerprint, now)
-            if replay is not None:
-                return _replayed(replay)
-            try:
-                record = idempotency.claim(
-                    session, company.id, idem_key, g.fingerprint, op.operation_id, now
-                )
-            except IntegrityError:
-                raise KeyTaken() from None
         ctx = RequestContext(
             operation=op,
             spec=pipeline.spec,
             session=session,
-            company=company,
+            company_id=key.company_id,
             business=business,
             key=key,
             path=valid.path,
             query=valid.query,
             headers=valid.headers,
             body=valid.body,
-            now=now,
             request_id=g.request_id,
             settings=pipeline.settings,
             event_sink=pipeline.event_sink,
         )
+        record = None
+        if idem_key is not None:
+            g.fingerprint = idempotency.fingerprint(
+                op.method, request.path, business.id, valid.body
+            )
+            replay = idempotency.stored_response(
+                session, key.company_id, idem_key, g.fingerprint, ctx.now
+            )
+            if replay is not None:
+                return _replayed(replay)
+            try:
+                record = idempotency.claim(
+                    session, key.company_id, idem_key, g.fingerprint, op.operation_id, ctx.now
+                )
+            except IntegrityError:
+                raise KeyTaken() from None
         status, payload = handler(ctx)
         data = None if payload is None else to_json(payload)
         if record is not None:

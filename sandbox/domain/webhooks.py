@@ -74,7 +74,7 @@ def store_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> W
     event = WebhookEvent(
         id=event_id,
         type=event_type,
-        body=event_body(event_id, event_type, ctx.now, (ctx.company.id, ctx.business.id), data),
+        body=event_body(event_id, event_type, ctx.now, (ctx.company_id, ctx.business.id), data),
         **ctx.tenancy(),
     )
     ctx.session.add(event)

@@ -12,14 +12,14 @@ from sandbox.storage.core import Business
 
 def get_account(ctx: RequestContext) -> Reply:
     """200 with the account of the key's company."""
-    plan = ctx.spec.plans[ctx.company.plan]
+    plan = ctx.spec.plans[ctx.key.plan]
     businesses = ctx.session.scalars(
         select(Business)
-        .where(Business.company_id == ctx.company.id)
+        .where(Business.company_id == ctx.company_id)
         .order_by(Business.primary.desc(), Business.id)
     ).all()
     return 200, {
-        "company_id": ctx.company.id,
+        "company_id": ctx.company_id,
         "company_name": ctx.company.name,
         "plan": plan.name,
         "business": ctx.business.to_api(),

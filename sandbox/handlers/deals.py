@@ -18,7 +18,7 @@ def require_contact(ctx: RequestContext, contact_id: str, field: str = "contact_
     contact = ctx.session.get(Contact, contact_id)
     if (
         contact is None
-        or contact.company_id != ctx.company.id
+        or contact.company_id != ctx.company_id
         or contact.business_id != ctx.business.id
     ):
         raise ValidationFailed(

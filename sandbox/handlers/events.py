@@ -62,7 +62,7 @@ def _row(ctx: RequestContext, item: dict[str, Any], name: str, event_id: str) ->
     moment = parse_instant(item["timestamp"], "timestamp") if "timestamp" in item else ctx.now
     return {
         "id": event_id,
-        "company_id": ctx.company.id,
+        "company_id": ctx.company_id,
         "business_id": ctx.business.id,
         "event": name,
         "ts": micros(moment),

@@ -34,7 +34,7 @@ def next_number(ctx: RequestContext) -> str:
     insert = postgresql.insert if ctx.session.bind.dialect.name == "postgresql" else sqlite.insert
     statement = (
         insert(InvoiceCounter)
-        .values(business_id=ctx.business.id, company_id=ctx.company.id, last_number=1)
+        .values(business_id=ctx.business.id, company_id=ctx.company_id, last_number=1)
         .on_conflict_do_update(
             index_elements=[InvoiceCounter.business_id],
             set_={"last_number": InvoiceCounter.last_number + 1},

@@ -32,7 +32,7 @@ def query_metrics(ctx: RequestContext) -> Reply:
     points, total = compute(
         ctx.session,
         MetricQuery(
-            company_id=ctx.company.id,
+            company_id=ctx.company_id,
             business_id=ctx.business.id,
             event=ctx.query["event"],
             metric=metric,

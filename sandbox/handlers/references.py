@@ -27,7 +27,7 @@ def require_own(
     row = ctx.session.get(model, resource_id, with_for_update=lock)
     if (
         row is None
-        or row.company_id != ctx.company.id  # type: ignore[attr-defined]
+        or row.company_id != ctx.company_id  # type: ignore[attr-defined]
         or row.business_id != ctx.business.id  # type: ignore[attr-defined]
     ):
         raise ValidationFailed(

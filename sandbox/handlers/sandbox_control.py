@@ -23,7 +23,7 @@ def reset_sandbox(ctx: RequestContext) -> Reply:
     )
     fixtures.reset_company(ctx.session, ctx.company, seed)
     return 200, {
-        "company_id": ctx.company.id,
+        "company_id": ctx.company_id,
         "seed": seed,
         "reset_at": iso(clock.now_for(ctx.company)),
     }
@@ -31,7 +31,7 @@ def reset_sandbox(ctx: RequestContext) -> Reply:
 
 def list_request_log(ctx: RequestContext) -> Reply:
     """200 with a page of the company's requests, newest first."""
-    query = select(RequestLogEntry).where(RequestLogEntry.company_id == ctx.company.id)
+    query = select(RequestLogEntry).where(RequestLogEntry.company_id == ctx.company_id)
     if (status := ctx.query.get("status")) is not None:
         query = query.where(RequestLogEntry.status == status)
     if (operation_id := ctx.query.get("operation_id")) is not None:

@@ -36,7 +36,7 @@ def require_website(ctx: RequestContext, website_id: str) -> Website:
     """The website of the caller's business with that id; 422 (not 404) otherwise."""
     website = ctx.session.get(Website, website_id)
     if website is None or (website.company_id, website.business_id) != (
-        ctx.company.id,
+        ctx.company_id,
         ctx.business.id,
     ):
         raise unknown_website(website_id)
@@ -132,7 +132,7 @@ def get_analytics_summary(ctx: RequestContext) -> Reply:
             func.sum(case((Event.event.in_(PAGEVIEWS), 1), else_=0)),
             func.sum(case((Event.event.in_(goals), 1), else_=0)),
         ).where(
-            Event.company_id == ctx.company.id,
+            Event.company_id == ctx.company_id,
             Event.business_id == ctx.business.id,
             Event.website_id == website.id,
             Event.ts >= micros(start),

@@ -49,6 +49,14 @@ class Database:
             self.writer_lock = WriterLock(sidecar(parsed.database or "", ".lock"))
             self.counters = SharedCounters(sidecar(parsed.database or "", ".ratelimits"))
         self.engine = self._create_engine(parsed)
+        # A read-only transaction sees one snapshot on every database (SQLite's always do).
+        reads = {"sandbox_write": False}
+        if self.dialect == "postgresql":
+            reads["isolation_level"] = "REPEATABLE READ"
+        self._begin_options: dict[bool, dict[str, Any]] = {
+            True: {"sandbox_write": True},
+            False: reads,
+        }
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def _create_engine(self, parsed: Any) -> Engine:
@@ -90,15 +98,15 @@ class Database:
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any exception.
 
-        `write=False` promises the transaction only reads (on SQLite it then does not
-        queue for the write lock).
+        `write=False` promises the transaction only reads: on SQLite it then does not
+        queue for the write lock, on PostgreSQL it reads one snapshot (REPEATABLE READ).
         """
         lock = self._memory_lock
         if lock is not None:
             lock.acquire()
         try:
             with self._writer(write), self.sessions() as session, session.begin():
-                session.connection(execution_options={"sandbox_write": write})
+                session.connection(execution_options=self._begin_options[write])
                 yield session
         finally:
             if lock is not None:
