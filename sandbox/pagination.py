@@ -54,6 +54,4 @@ def page(
 @functools.cache
 def columns_of(model: type) -> tuple[ColumnElement[Any], ...]:
     """The model's table columns, each labeled with its attribute name."""
-    return tuple(
-        attr.columns[0].label(attr.key) for attr in inspect(model).mapper.column_attrs
-    )
+    return tuple(attr.columns[0].label(attr.key) for attr in inspect(model).mapper.column_attrs)

@@ -7,7 +7,7 @@ Entries are buffered per process and written together by a timer within half a s
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
@@ -45,7 +45,7 @@ class RequestLog:
 
     def add(self, entry: LoggedRequest) -> None:
         """Buffer one request; it is written within FLUSH_SECONDS."""
-        row = {"id": new_id("rlg"), "created_at": utcnow(), **asdict(entry)}
+        row = {"id": new_id("rlg"), "created_at": utcnow(), **vars(entry)}
         with self._lock:
             self._pending.append(row)
             if self._timer is None:

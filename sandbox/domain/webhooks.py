@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam, insert, select
+
 from sandbox.context import RequestContext
 from sandbox.ids import new_id
 from sandbox.spec import Spec
@@ -98,17 +100,58 @@ def queue_delivery(ctx: RequestContext, webhook: Webhook, event: WebhookEvent) -
     return delivery
 
 
-def record_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> None:
-    """Store the event with a delivery to each enabled webhook subscribed to its type (if any)."""
-    webhooks = ctx.session.scalars(
-        ctx.scoped(Webhook).where(Webhook.enabled.is_(True)).order_by(Webhook.id)
+SUBSCRIBERS = (
+    select(Webhook.__table__.c.id, Webhook.__table__.c.events)
+    .where(
+        Webhook.__table__.c.company_id == bindparam("company_id"),
+        Webhook.__table__.c.business_id == bindparam("business_id"),
+        Webhook.__table__.c.enabled.is_(True),
     )
-    subscribed = [webhook for webhook in webhooks if event_type in webhook.events]
+    .order_by(Webhook.__table__.c.id)
+)
+INSERT_EVENT = insert(WebhookEvent.__table__)
+INSERT_DELIVERY = insert(WebhookDelivery.__table__)
+
+
+def record_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> None:
+    """Store the event with a delivery to each enabled webhook subscribed to its type (if any).
+
+    Runs on every emitting request, so it writes plain rows on the session's connection.
+    """
+    connection = ctx.session.connection()
+    tenancy = {"company_id": ctx.company_id, "business_id": ctx.business.id}
+    subscribed = [
+        webhook_id
+        for webhook_id, events in connection.execute(SUBSCRIBERS, tenancy)
+        if event_type in events
+    ]
     if not subscribed:
         return  # nobody would ever read the event
-    event = store_event(ctx, event_type, data)
-    for webhook in subscribed:
-        queue_delivery(ctx, webhook, event)
+    event_id, now = new_id("wev"), ctx.now
+    body = event_body(event_id, event_type, now, (ctx.company_id, ctx.business.id), data)
+    connection.execute(
+        INSERT_EVENT,
+        {"id": event_id, "type": event_type, "body": body, "created_at": now, **tenancy},
+    )
+    connection.execute(
+        INSERT_DELIVERY,
+        [
+            {
+                "id": new_id("dlv"),
+                "webhook_id": webhook_id,
+                "event_id": event_id,
+                "event_type": event_type,
+                "status": "pending",
+                "attempt_count": 0,
+                "next_attempt_at": now,
+                "lease_until": None,
+                "lease_token": None,
+                "created_at": now,
+                **tenancy,
+            }
+            for webhook_id in subscribed
+        ],
+    )
 
 
 def sample_data(spec: Spec, event_type: str, webhook_id: str) -> dict[str, Any]:
