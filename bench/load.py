@@ -13,6 +13,7 @@ LUA = """
 wrk.method = "{method}"
 wrk.headers["Authorization"] = "Bearer {key}"
 wrk.headers["Content-Type"] = "application/json"
+{extra_headers}
 {body}
 local counter = 0
 request = function()
@@ -65,11 +66,13 @@ def run(
     body: str | None = None,
     seconds: int = 5,
     connections: int = 8,
+    headers: dict[str, str] | None = None,
 ) -> Measure:
     """Drive `method path` at `url` for `seconds` with wrk (one thread, several connections)."""
     wrk = require_wrk()
     body_line = f"wrk.body = [[{body}]]" if body else ""
-    script = LUA.format(method=method, key=key, body=body_line, path=path)
+    extra = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in (headers or {}).items())
+    script = LUA.format(method=method, key=key, body=body_line, path=path, extra_headers=extra)
     with tempfile.TemporaryDirectory() as tmp:
         lua = Path(tmp) / "shape.lua"
         lua.write_text(script)

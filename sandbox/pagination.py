@@ -3,15 +3,21 @@
 A page is read as plain rows (SQLAlchemy Core on the session's connection), not as ORM
 instances: a model's `to_api` reads only its mapped columns, so it serializes a row just
 as well, at a fraction of the cost. Rows carry the model's attribute names.
+
+The common list shape (the business's rows, equality filters, newest first) is a
+`Listing`: its two statements are built once per model and set of filters, with every
+value a bound parameter, so a request neither builds nor keys a statement. Lists with
+other conditions pass their own query to `page`.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, inspect, select
+from sqlalchemy import Connection, Select, bindparam, func, inspect, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from sandbox.context import RequestContext
@@ -31,16 +37,68 @@ def page(
     """
     model = query.column_descriptions[0]["entity"]
     limit, offset = ctx.query["limit"], ctx.query["offset"]
-    connection = ctx.session.connection()
-    rows = connection.execute(
-        query.with_only_columns(*columns_of(model)).limit(limit).offset(offset)
-    ).all()
+    rows = query.with_only_columns(*columns_of(model)).limit(limit).offset(offset)
+    count = select(func.count()).select_from(query.order_by(None).subquery())
+    return _page(ctx, rows, count, {}, serialize or model.to_api)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The page and count statements of one list shape, built once.
+
+    Parameters: `company_id`, `business_id`, `limit`, `offset` and one per filter.
+    """
+
+    model: type
+    rows: Select[Any]
+    count: Select[Any]
+
+
+@functools.cache
+def listing(model: type, filters: tuple[str, ...] = ()) -> Listing:
+    """The business's `model` rows whose columns equal the `filters` values, newest first."""
+    table = inspect(model).local_table.c
+    base = select(*columns_of(model)).where(
+        table.company_id == bindparam("company_id"),
+        table.business_id == bindparam("business_id"),
+        *(getattr(model, name) == bindparam(name) for name in filters),
+    )
+    rows = (
+        base.order_by(table.created_at.desc(), table.id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return Listing(model, rows, select(func.count()).select_from(base.subquery()))
+
+
+def page_of(
+    ctx: RequestContext, shape: Listing, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The page of a `Listing` for the caller's business, `values` giving its filters."""
+    params = {
+        "company_id": ctx.company_id,
+        "business_id": ctx.business.id,
+        "limit": ctx.query["limit"],
+        "offset": ctx.query["offset"],
+        **(values or {}),
+    }
+    return _page(ctx, shape.rows, shape.count, params, shape.model.to_api)
+
+
+def _page(
+    ctx: RequestContext,
+    rows_statement: Select[Any],
+    count_statement: Select[Any],
+    params: dict[str, Any],
+    to_item: Callable[[Any], dict[str, Any]],
+) -> dict[str, Any]:
+    limit, offset = ctx.query["limit"], ctx.query["offset"]
+    connection: Connection = ctx.session.connection()
+    rows = connection.execute(rows_statement, params).all()
     if rows and offset == 0 and len(rows) < limit:
         total = len(rows)  # the whole list fits on the first page
     else:
-        counted = select(func.count()).select_from(query.order_by(None).subquery())
-        total = connection.execute(counted).scalar_one()
-    to_item = serialize or model.to_api
+        total = connection.execute(count_statement, params).scalar_one()
     items = [to_item(row) for row in rows]
     return {
         "items": items,

@@ -7,6 +7,7 @@ from sqlalchemy import func, or_, select
 from sandbox.context import Reply, RequestContext
 from sandbox.errors import Conflict
 from sandbox.handlers import references
+from sandbox.handlers.listing import newest_first
 from sandbox.ids import new_id
 from sandbox.pagination import page
 from sandbox.storage.crm import Contact, Deal
@@ -16,20 +17,21 @@ FIELDS = ("first_name", "last_name", "email", "phone", "company_name", "tags")
 
 def list_contacts(ctx: RequestContext) -> Reply:
     """200 with a page of contacts, newest first; `search` matches name, email or phone."""
-    query = ctx.scoped(Contact)
-    if search := ctx.query.get("search"):
-        pattern = f"%{search.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(Contact.first_name).like(pattern),
-                func.lower(func.coalesce(Contact.last_name, "")).like(pattern),
-                func.lower(func.coalesce(Contact.first_name + " " + Contact.last_name, "")).like(
-                    pattern
-                ),
-                func.lower(func.coalesce(Contact.email, "")).like(pattern),
-                func.coalesce(Contact.phone, "").like(pattern),
-            )
+    search = ctx.query.get("search")
+    if not search:
+        return newest_first(ctx, Contact)
+    pattern = f"%{search.lower()}%"
+    query = ctx.scoped(Contact).where(
+        or_(
+            func.lower(Contact.first_name).like(pattern),
+            func.lower(func.coalesce(Contact.last_name, "")).like(pattern),
+            func.lower(func.coalesce(Contact.first_name + " " + Contact.last_name, "")).like(
+                pattern
+            ),
+            func.lower(func.coalesce(Contact.email, "")).like(pattern),
+            func.coalesce(Contact.phone, "").like(pattern),
         )
+    )
     return 200, page(ctx, query.order_by(Contact.created_at.desc(), Contact.id.desc()))
 
 

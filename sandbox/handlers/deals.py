@@ -6,8 +6,8 @@ from datetime import date
 
 from sandbox.context import Reply, RequestContext
 from sandbox.errors import ValidationFailed, detail
+from sandbox.handlers.listing import newest_first
 from sandbox.ids import new_id
-from sandbox.pagination import page
 from sandbox.storage.crm import Contact, Deal
 
 FIELDS = ("title", "stage", "amount", "currency", "contact_id")
@@ -38,12 +38,7 @@ def _apply(ctx: RequestContext, deal: Deal) -> None:
 
 def list_deals(ctx: RequestContext) -> Reply:
     """200 with a page of deals, newest first, filtered by stage or contact."""
-    query = ctx.scoped(Deal)
-    if stage := ctx.query.get("stage"):
-        query = query.where(Deal.stage == stage)
-    if contact_id := ctx.query.get("contact_id"):
-        query = query.where(Deal.contact_id == contact_id)
-    return 200, page(ctx, query.order_by(Deal.created_at.desc(), Deal.id.desc()))
+    return newest_first(ctx, Deal, "stage", "contact_id")
 
 
 def create_deal(ctx: RequestContext) -> Reply:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.context import Reply, RequestContext
-from sandbox.pagination import page
+from sandbox.pagination import listing, page_of
 
 
 def newest_first(ctx: RequestContext, model: Any, *filters: str) -> Reply:
@@ -14,8 +14,5 @@ def newest_first(ctx: RequestContext, model: Any, *filters: str) -> Reply:
     Each name in `filters` is a query parameter that, when given, must equal the column
     of the same name.
     """
-    query = ctx.scoped(model)
-    for name in filters:
-        if (value := ctx.query.get(name)) is not None:
-            query = query.where(getattr(model, name) == value)
-    return 200, page(ctx, query.order_by(model.created_at.desc(), model.id.desc()))
+    given = {name: value for name in filters if (value := ctx.query.get(name)) is not None}
+    return 200, page_of(ctx, listing(model, tuple(given)), given)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from sandbox.context import Reply, RequestContext
+from sandbox.handlers.listing import newest_first
 from sandbox.ids import new_id
-from sandbox.pagination import page
 from sandbox.storage.metering import Meter
 
 
 def list_meters(ctx: RequestContext) -> Reply:
     """200 with a page of meters, newest first."""
-    return 200, page(ctx, ctx.scoped(Meter).order_by(Meter.created_at.desc(), Meter.id.desc()))
+    return newest_first(ctx, Meter)
 
 
 def create_meter(ctx: RequestContext) -> Reply:
