@@ -40,6 +40,8 @@ class RequestLog:
     def __init__(self, database: Database) -> None:
         self.database = database
         self._lock = threading.Lock()
+        self._writing = threading.Lock()  # held while a batch is written
+        self._closed = False
         self._pending: list[dict] = []
         self._timer: threading.Timer | None = None
 
@@ -48,7 +50,7 @@ class RequestLog:
         row = {"id": new_id("rlg"), "created_at": utcnow(), **vars(entry)}
         with self._lock:
             self._pending.append(row)
-            if self._timer is None:
+            if self._timer is None and not self._closed:
                 self._timer = threading.Timer(FLUSH_SECONDS, self._flush_on_timer)
                 self._timer.daemon = True
                 self._timer.start()
@@ -61,21 +63,30 @@ class RequestLog:
             session.execute(insert(RequestLogEntry), rows)
 
     def write_pending(self) -> None:
-        """Write what is buffered now, in a transaction of its own."""
-        with self.database.transaction() as session:
-            self.flush(session)
+        """Write what is buffered now, in a transaction of its own.
+
+        Returns once every batch taken before the call is written (a timer's included).
+        """
+        with self._writing:
+            self._write()
 
     def close(self) -> None:
-        """Write what is buffered and stop the timer."""
+        """Write what is buffered and stop the timer; no timer writes after this returns."""
         with self._lock:
+            self._closed = True
             timer, self._timer = self._timer, None
         if timer is not None:
             timer.cancel()
-            if timer is not threading.current_thread():
-                timer.join()  # a flush already running finishes before the engine goes
-        self.write_pending()
+        self.write_pending()  # waits for a timer's write already under way
+
+    def _write(self) -> None:
+        with self.database.transaction() as session:
+            self.flush(session)
 
     def _flush_on_timer(self) -> None:
-        with self._lock:
-            self._timer = None
-        self.write_pending()
+        with self._writing:
+            with self._lock:
+                if self._closed:
+                    return
+                self._timer = None
+            self._write()

@@ -1,0 +1,67 @@
+"""The request log's buffer: written by a timer, and never after `close` returns."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from sandbox import requestlog
+from sandbox.requestlog import LoggedRequest, RequestLog
+
+
+class SlowDatabase:
+    """A stand-in whose first transaction takes a while; records when each one ends."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started = threading.Event()
+        self.ended: list[float] = []
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        first = not self.started.is_set()
+        self.started.set()
+        time.sleep(self.seconds if first else 0)
+        yield Session(self)
+        self.ended.append(time.monotonic())
+
+
+class Session:
+    def __init__(self, database: SlowDatabase) -> None:
+        self.database = database
+        self.rows: list[dict] = []
+
+    def execute(self, _statement: Any, rows: list[dict]) -> None:
+        self.rows.extend(rows)
+
+
+def entry(number: int) -> LoggedRequest:
+    return LoggedRequest(None, f"req_{number}", "GET", "/api/v1/x", None, None, 200, 1.0)
+
+
+def test_close_waits_for_a_timer_write_under_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(requestlog, "FLUSH_SECONDS", 0.01)
+    database = SlowDatabase(0.3)
+    log = RequestLog(database)  # type: ignore[arg-type]
+    log.add(entry(1))
+    assert database.started.wait(2), "the timer never wrote"
+    log.close()
+    closed_at = time.monotonic()
+    time.sleep(0.4)
+    assert database.ended and max(database.ended) <= closed_at
+
+
+def test_no_timer_starts_after_close(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(requestlog, "FLUSH_SECONDS", 0.01)
+    database = SlowDatabase(0)
+    log = RequestLog(database)  # type: ignore[arg-type]
+    log.close()
+    writes = len(database.ended)
+    log.add(entry(2))
+    time.sleep(0.1)
+    assert len(database.ended) == writes
