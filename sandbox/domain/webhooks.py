@@ -70,15 +70,34 @@ def event_body(
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
 
+def event_row(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The column values of a new event, with the exact body every attempt will POST."""
+    event_id = new_id("wev")
+    body = event_body(event_id, event_type, ctx.now, (ctx.company_id, ctx.business.id), data)
+    return {"id": event_id, "type": event_type, "body": body, **ctx.tenancy()}
+
+
+def delivery_row(
+    ctx: RequestContext, webhook_id: str, event_id: str, event_type: str
+) -> dict[str, Any]:
+    """The column values of a pending delivery of the event to the webhook, due now."""
+    return {
+        "id": new_id("dlv"),
+        "webhook_id": webhook_id,
+        "event_id": event_id,
+        "event_type": event_type,
+        "status": "pending",
+        "attempt_count": 0,
+        "next_attempt_at": ctx.now,
+        "lease_until": None,
+        "lease_token": None,
+        **ctx.tenancy(),
+    }
+
+
 def store_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> WebhookEvent:
     """Add the event to the session and flush it."""
-    event_id = new_id("wev")
-    event = WebhookEvent(
-        id=event_id,
-        type=event_type,
-        body=event_body(event_id, event_type, ctx.now, (ctx.company_id, ctx.business.id), data),
-        **ctx.tenancy(),
-    )
+    event = WebhookEvent(**event_row(ctx, event_type, data))
     ctx.session.add(event)
     ctx.session.flush()  # deliveries refer to it, and no relationship tells the session so
     return event
@@ -86,16 +105,7 @@ def store_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> W
 
 def queue_delivery(ctx: RequestContext, webhook: Webhook, event: WebhookEvent) -> WebhookDelivery:
     """Add a pending delivery of `event` to `webhook`, due now on the test clock."""
-    delivery = WebhookDelivery(
-        id=new_id("dlv"),
-        webhook_id=webhook.id,
-        event_id=event.id,
-        event_type=event.type,
-        status="pending",
-        attempt_count=0,
-        next_attempt_at=ctx.now,
-        **ctx.tenancy(),
-    )
+    delivery = WebhookDelivery(**delivery_row(ctx, webhook.id, event.id, event.type))
     ctx.session.add(delivery)
     return delivery
 
@@ -127,30 +137,11 @@ def record_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> 
     ]
     if not subscribed:
         return  # nobody would ever read the event
-    event_id, now = new_id("wev"), ctx.now
-    body = event_body(event_id, event_type, now, (ctx.company_id, ctx.business.id), data)
-    connection.execute(
-        INSERT_EVENT,
-        {"id": event_id, "type": event_type, "body": body, "created_at": now, **tenancy},
-    )
+    event = event_row(ctx, event_type, data)
+    connection.execute(INSERT_EVENT, event)
     connection.execute(
         INSERT_DELIVERY,
-        [
-            {
-                "id": new_id("dlv"),
-                "webhook_id": webhook_id,
-                "event_id": event_id,
-                "event_type": event_type,
-                "status": "pending",
-                "attempt_count": 0,
-                "next_attempt_at": now,
-                "lease_until": None,
-                "lease_token": None,
-                "created_at": now,
-                **tenancy,
-            }
-            for webhook_id in subscribed
-        ],
+        [delivery_row(ctx, webhook_id, event["id"], event_type) for webhook_id in subscribed],
     )
 
 
