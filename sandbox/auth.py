@@ -8,8 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
 from sandbox.errors import Forbidden, NotFound, Unauthorized
 from sandbox.storage.core import ApiKey, Business, Company
@@ -106,18 +105,18 @@ class Directory:
             self._keys[secret] = (now + self.ttl, info)
         return info
 
-    def businesses(self, session: Session, company_id: str) -> tuple[BusinessInfo, ...]:
+    def businesses(self, connection: Connection, company_id: str) -> tuple[BusinessInfo, ...]:
         """The company's businesses, primary first."""
         now = time.monotonic()
         cached = self._businesses.get(company_id)
         if cached is not None and cached[0] > now:
             return cached[1]
-        rows = session.scalars(
-            select(Business)
+        rows = connection.execute(
+            select(Business.id, Business.company_id, Business.name, Business.primary)
             .where(Business.company_id == company_id)
             .order_by(Business.primary.desc(), Business.id)
         ).all()
-        infos = tuple(BusinessInfo(b.id, b.company_id, b.name, b.primary) for b in rows)
+        infos = tuple(BusinessInfo(*row) for row in rows)
         with self._lock:
             self._businesses[company_id] = (now + self.ttl, infos)
         return infos

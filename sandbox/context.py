@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Connection, Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from sandbox import clock
@@ -15,6 +15,8 @@ from sandbox.auth import UNKNOWN, BusinessInfo, KeyInfo
 from sandbox.errors import NotFound, Unauthorized
 from sandbox.spec import Operation, Spec
 from sandbox.storage.core import Company
+from sandbox.storage.database import Transaction
+from sandbox.storage.rows import inserting
 
 Reply = tuple[int, Any]
 Model = TypeVar("Model")
@@ -35,7 +37,7 @@ class RequestContext:
 
     operation: Operation
     spec: Spec
-    session: Session
+    transaction: Transaction
     company_id: str
     business: BusinessInfo
     key: KeyInfo
@@ -48,6 +50,16 @@ class RequestContext:
     event_sink: EventSink | None = None
     _company: Company | None = field(default=None, repr=False)
     _now: datetime | None = field(default=None, repr=False)
+
+    @property
+    def session(self) -> Session:
+        """The ORM session of the request's transaction (opened on first use)."""
+        return self.transaction.session
+
+    @property
+    def connection(self) -> Connection:
+        """The connection of the request's transaction, for Core statements."""
+        return self.transaction.connection
 
     @property
     def company(self) -> Company:
@@ -65,7 +77,7 @@ class RequestContext:
             if self._company is not None:
                 self._now = clock.now_for(self._company)
             else:
-                row = self.session.execute(CLOCK_OFFSET, {"company_id": self.company_id}).first()
+                row = self.connection.execute(CLOCK_OFFSET, {"company_id": self.company_id}).first()
                 if row is None:
                     raise Unauthorized(UNKNOWN)
                 self._now = clock.at_offset(row[0] or 0)
@@ -92,6 +104,23 @@ class RequestContext:
         ):
             raise NotFound(f"No {what} with id {resource_id}")
         return row
+
+    def insert(self, model: type, **values: Any) -> Row[Any]:
+        """Write one new `model` row with a single INSERT (no ORM unit of work).
+
+        Returns the row as stored, defaults applied, for `model.to_api`. Use it where the
+        handler does not change the resource again in the same request.
+        """
+        return self.connection.execute(inserting(model), values).one()
+
+    def given(self, names: Iterable[str]) -> dict[str, Any]:
+        """The body's values of those fields of `names` that it holds."""
+        return {name: self.body[name] for name in names if name in self.body}
+
+    def update_from_body(self, row: Any, names: Iterable[str]) -> None:
+        """Set on `row` each field of `names` that the body holds."""
+        for name, value in self.given(names).items():
+            setattr(row, name, value)
 
     def tenancy(self) -> dict[str, Any]:
         """Column values that place a new resource in the caller's business."""

@@ -8,12 +8,14 @@ import string
 
 ALPHABET = string.ascii_letters + string.digits
 ID_LENGTH = 20
+# Maps each byte to a letter or digit (byte % 62), so random bytes become an id in one step.
+_TO_ALPHABET = bytes(ord(ALPHABET[byte % len(ALPHABET)]) for byte in range(256))
 
 
 def new_id(prefix: str, rng: random.Random | None = None) -> str:
     """A fresh id such as `con_4f9Kq…`; deterministic when `rng` is given (fixtures)."""
     if rng is None:
-        body = "".join(ALPHABET[byte % len(ALPHABET)] for byte in secrets.token_bytes(ID_LENGTH))
+        body = secrets.token_bytes(ID_LENGTH).translate(_TO_ALPHABET).decode()
     else:
         body = "".join(rng.choice(ALPHABET) for _ in range(ID_LENGTH))
     return f"{prefix}_{body}"

@@ -1,11 +1,13 @@
 """Offset/limit pagination: the one page shape every list answers with.
 
-A page is read as plain rows (SQLAlchemy Core on the session's connection), not as ORM
+A page is read as plain rows (SQLAlchemy Core on the request's connection), not as ORM
 instances: a model's `to_api` reads only its mapped columns, so it serializes a row just
-as well, at a fraction of the cost. Rows carry the model's attribute names.
+as well, at a fraction of the cost. Rows carry the model's attribute names, and the
+list's total in a window column, so a page is one statement (a count runs only for a
+page past the end).
 
 The common list shape (the business's rows, equality filters, newest first) is a
-`Listing`: its two statements are built once per model and set of filters, with every
+`Listing`: its statements are built once per model and set of filters, with every
 value a bound parameter, so a request neither builds nor keys a statement. Lists with
 other conditions pass their own query to `page`.
 """
@@ -18,9 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, func, inspect, select
-from sqlalchemy.sql.elements import ColumnElement
 
 from sandbox.context import RequestContext
+from sandbox.storage.rows import columns_of
+
+# Every row of a page carries the number of rows of the whole list, in its last column.
+TOTAL = func.count().over().label("page_total")
 
 
 def page(
@@ -37,7 +42,7 @@ def page(
     """
     model = query.column_descriptions[0]["entity"]
     limit, offset = ctx.query["limit"], ctx.query["offset"]
-    rows = query.with_only_columns(*columns_of(model)).limit(limit).offset(offset)
+    rows = query.with_only_columns(*columns_of(model), TOTAL).limit(limit).offset(offset)
     count = select(func.count()).select_from(query.order_by(None).subquery())
     return _page(ctx, rows, count, {}, serialize or model.to_api)
 
@@ -64,7 +69,8 @@ def listing(model: type, filters: tuple[str, ...] = ()) -> Listing:
         *(getattr(model, name) == bindparam(name) for name in filters),
     )
     rows = (
-        base.order_by(table.created_at.desc(), table.id.desc())
+        base.add_columns(TOTAL)
+        .order_by(table.created_at.desc(), table.id.desc())
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
@@ -93,11 +99,13 @@ def _page(
     to_item: Callable[[Any], dict[str, Any]],
 ) -> dict[str, Any]:
     limit, offset = ctx.query["limit"], ctx.query["offset"]
-    connection: Connection = ctx.session.connection()
+    connection: Connection = ctx.connection
     rows = connection.execute(rows_statement, params).all()
-    if rows and offset == 0 and len(rows) < limit:
-        total = len(rows)  # the whole list fits on the first page
-    else:
+    if rows:
+        total = rows[0][-1]
+    elif offset == 0:
+        total = 0
+    else:  # past the end: no row carries the total
         total = connection.execute(count_statement, params).scalar_one()
     items = [to_item(row) for row in rows]
     return {
@@ -107,9 +115,3 @@ def _page(
         "offset": offset,
         "has_more": offset + len(items) < total,
     }
-
-
-@functools.cache
-def columns_of(model: type) -> tuple[ColumnElement[Any], ...]:
-    """The model's table columns, each labeled with its attribute name."""
-    return tuple(attr.columns[0].label(attr.key) for attr in inspect(model).mapper.column_attrs)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from flask import Flask, Response, g, request
 from sqlalchemy.exc import IntegrityError
 
@@ -79,8 +80,11 @@ def flask_rule(base_path: str, spec_path: str) -> str:
 
 
 def to_json(payload: Any) -> bytes:
-    """The wire form of a response body."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    """The wire form of a response body: compact UTF-8 JSON (a non-finite float is null)."""
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # an integer past 64 bits, echoed from the request in an error
+        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def json_response(status: int, body: bytes | None) -> Response:
@@ -209,13 +213,13 @@ def _run(
     valid: Any,
     idem_key: str | None,
 ) -> Response:
-    with pipeline.database.transaction(write=op.method != "GET") as session:
-        businesses = pipeline.directory.businesses(session, key.company_id)
+    with pipeline.database.unit(write=op.method != "GET") as transaction:
+        businesses = pipeline.directory.businesses(transaction.connection, key.company_id)
         business = auth.business_for(businesses, valid.headers.get("X-Business-Id"))
         ctx = RequestContext(
             operation=op,
             spec=pipeline.spec,
-            session=session,
+            transaction=transaction,
             company_id=key.company_id,
             business=business,
             key=key,
@@ -233,13 +237,13 @@ def _run(
                 op.method, request.path, business.id, valid.body
             )
             replay = idempotency.stored_response(
-                session, key.company_id, idem_key, g.fingerprint, ctx.now
+                ctx.session, key.company_id, idem_key, g.fingerprint, ctx.now
             )
             if replay is not None:
                 return _replayed(replay)
             try:
                 record = idempotency.claim(
-                    session, key.company_id, idem_key, g.fingerprint, op.operation_id, ctx.now
+                    ctx.session, key.company_id, idem_key, g.fingerprint, op.operation_id, ctx.now
                 )
             except IntegrityError:
                 raise KeyTaken() from None

@@ -128,7 +128,7 @@ def record_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> 
 
     Runs on every emitting request, so it writes plain rows on the session's connection.
     """
-    connection = ctx.session.connection()
+    connection = ctx.connection
     tenancy = {"company_id": ctx.company_id, "business_id": ctx.business.id}
     subscribed = [
         webhook_id

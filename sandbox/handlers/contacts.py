@@ -37,14 +37,11 @@ def list_contacts(ctx: RequestContext) -> Reply:
 
 def create_contact(ctx: RequestContext) -> Reply:
     """201 with the new contact; sends contact.created."""
-    contact = Contact(id=new_id("con"), updated_at=ctx.now, tags=[], **ctx.tenancy())
-    for name in FIELDS:
-        if name in ctx.body:
-            setattr(contact, name, ctx.body[name])
-    ctx.session.add(contact)
-    ctx.session.flush()
-    ctx.emit("contact.created", contact.to_api())
-    return 201, contact.to_api()
+    values = {"tags": [], **ctx.given(FIELDS)}
+    contact = ctx.insert(Contact, id=new_id("con"), updated_at=ctx.now, **ctx.tenancy(), **values)
+    data = Contact.to_api(contact)
+    ctx.emit("contact.created", data)
+    return 201, data
 
 
 def get_contact(ctx: RequestContext) -> Reply:
@@ -55,9 +52,7 @@ def get_contact(ctx: RequestContext) -> Reply:
 def update_contact(ctx: RequestContext) -> Reply:
     """200 with the contact after changing the fields given; sends contact.updated."""
     contact = ctx.get(Contact, ctx.path["contact_id"], "contact")
-    for name in FIELDS:
-        if name in ctx.body:
-            setattr(contact, name, ctx.body[name])
+    ctx.update_from_body(contact, FIELDS)
     contact.updated_at = ctx.now
     ctx.emit("contact.updated", contact.to_api())
     return 200, contact.to_api()

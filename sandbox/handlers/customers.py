@@ -44,9 +44,7 @@ def get_customer(ctx: RequestContext) -> Reply:
 def update_customer(ctx: RequestContext) -> Reply:
     """200 with the customer after changing the fields given (`metadata` replaces the old)."""
     customer = ctx.get(Customer, ctx.path["customer_id"], "customer")
-    for name in FIELDS:
-        if name in ctx.body:
-            setattr(customer, name, ctx.body[name])
+    ctx.update_from_body(customer, FIELDS)
     if "metadata" in ctx.body:
         customer.metadata_ = ctx.body["metadata"]
     customer.updated_at = ctx.now

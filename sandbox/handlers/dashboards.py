@@ -53,9 +53,7 @@ def update_dashboard(ctx: RequestContext) -> Reply:
     dashboard = ctx.get(Dashboard, ctx.path["dashboard_id"], "dashboard")
     if "widgets" in ctx.body:
         dashboard.widgets = _widgets(ctx)
-    for name in ("name", "description"):
-        if name in ctx.body:
-            setattr(dashboard, name, ctx.body[name])
+    ctx.update_from_body(dashboard, ("name", "description"))
     dashboard.updated_at = ctx.now
     return 200, dashboard.to_api()
 

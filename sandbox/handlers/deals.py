@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sandbox.context import Reply, RequestContext
 from sandbox.errors import ValidationFailed, detail
@@ -28,12 +29,11 @@ def require_contact(ctx: RequestContext, contact_id: str, field: str = "contact_
     return contact
 
 
-def _apply(ctx: RequestContext, deal: Deal) -> None:
-    for name in FIELDS:
-        if name in ctx.body:
-            setattr(deal, name, ctx.body[name])
+def _given(ctx: RequestContext) -> dict[str, Any]:
+    values = ctx.given(FIELDS)
     if "expected_close_date" in ctx.body:
-        deal.expected_close_date = date.fromisoformat(ctx.body["expected_close_date"])
+        values["expected_close_date"] = date.fromisoformat(ctx.body["expected_close_date"])
+    return values
 
 
 def list_deals(ctx: RequestContext) -> Reply:
@@ -44,18 +44,11 @@ def list_deals(ctx: RequestContext) -> Reply:
 def create_deal(ctx: RequestContext) -> Reply:
     """201 with the new deal; 422 if the contact is not in the business. Sends deal.created."""
     require_contact(ctx, ctx.body["contact_id"])
-    deal = Deal(
-        id=new_id("deal"),
-        updated_at=ctx.now,
-        amount=None,
-        expected_close_date=None,
-        **ctx.tenancy(),
-    )
-    _apply(ctx, deal)
-    ctx.session.add(deal)
-    ctx.session.flush()
-    ctx.emit("deal.created", deal.to_api())
-    return 201, deal.to_api()
+    values = {"amount": None, "expected_close_date": None, **_given(ctx)}
+    deal = ctx.insert(Deal, id=new_id("deal"), updated_at=ctx.now, **ctx.tenancy(), **values)
+    data = Deal.to_api(deal)
+    ctx.emit("deal.created", data)
+    return 201, data
 
 
 def get_deal(ctx: RequestContext) -> Reply:
@@ -69,7 +62,8 @@ def update_deal(ctx: RequestContext) -> Reply:
     if "contact_id" in ctx.body:
         require_contact(ctx, ctx.body["contact_id"])
     previous = deal.stage
-    _apply(ctx, deal)
+    for name, value in _given(ctx).items():
+        setattr(deal, name, value)
     deal.updated_at = ctx.now
     if deal.stage != previous:
         ctx.emit("deal.stage_changed", {**deal.to_api(), "previous_stage": previous})

@@ -37,8 +37,6 @@ def get_meter(ctx: RequestContext) -> Reply:
 def update_meter(ctx: RequestContext) -> Reply:
     """200 with the meter after changing its name or description."""
     meter = ctx.get(Meter, ctx.path["meter_id"], "meter")
-    for name in ("name", "description"):
-        if name in ctx.body:
-            setattr(meter, name, ctx.body[name])
+    ctx.update_from_body(meter, ("name", "description"))
     meter.updated_at = ctx.now
     return 200, meter.to_api()

@@ -60,4 +60,6 @@ def iso(value: datetime | None) -> str | None:
     """RFC 3339 in UTC with a `Z`, or None."""
     if value is None:
         return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat()[:-6] + "Z"

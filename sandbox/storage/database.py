@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from sandbox.storage.base import Base
@@ -27,8 +27,31 @@ def normalize_url(url: str) -> str:
     return url
 
 
+class Transaction:
+    """One database transaction on one connection.
+
+    Core statements run on `connection`; the ORM `session` is opened on the same
+    transaction on first use, so work that needs no ORM pays nothing for it.
+    """
+
+    __slots__ = ("connection", "_session")
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """An ORM session inside this transaction (flushed before it commits)."""
+        if self._session is None:
+            self._session = Session(
+                bind=self.connection, join_transaction_mode="rollback_only", autobegin=True
+            )
+        return self._session
+
+
 class Database:
-    """One engine and its sessions.
+    """One engine and its transactions.
 
     On SQLite a write transaction first takes a writer lock shared by every process
     (a file lock), then `BEGIN IMMEDIATE`; readers use plain `BEGIN` and run beside it
@@ -57,7 +80,6 @@ class Database:
             True: {"sandbox_write": True},
             False: reads,
         }
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def _create_engine(self, parsed: Any) -> Engine:
         if self.dialect != "sqlite":
@@ -101,13 +123,27 @@ class Database:
         `write=False` promises the transaction only reads: on SQLite it then does not
         queue for the write lock, on PostgreSQL it reads one snapshot (REPEATABLE READ).
         """
+        with self.unit(write=write) as unit:
+            yield unit.session
+
+    @contextmanager
+    def unit(self, *, write: bool = True) -> Iterator[Transaction]:
+        """Like `transaction`, yielding the Transaction (its session opened on first use)."""
         lock = self._memory_lock
         if lock is not None:
             lock.acquire()
         try:
-            with self._writer(write), self.sessions() as session, session.begin():
-                session.connection(execution_options=self._begin_options[write])
-                yield session
+            with self.engine.connect() as connection, self._writer(write):
+                connection.execution_options(**self._begin_options[write])
+                unit = Transaction(connection)
+                try:
+                    with connection.begin():
+                        yield unit
+                        if unit._session is not None:
+                            unit._session.flush()
+                finally:
+                    if unit._session is not None:
+                        unit._session.close()
         finally:
             if lock is not None:
                 lock.release()

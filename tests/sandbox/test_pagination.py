@@ -41,11 +41,19 @@ def test_offset_past_the_end_is_an_empty_page(client: FlaskClient, key: Key) -> 
     assert body["items"] == [] and body["has_more"] is False and body["total"] > 0
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=201", "limit=-1", "limit=ten", "offset=-1"])
+@pytest.mark.parametrize(
+    "query",
+    ["limit=0", "limit=201", "limit=-1", "limit=ten", "offset=-1", f"limit={10**30}"],
+)
 def test_out_of_range_is_422(client: FlaskClient, key: Key, query: str) -> None:
     response = client.get(f"{BASE}/crm/contacts?{query}", headers=key.headers)
     body = assert_envelope(response, 422, "validation_error")
     assert body["details"][0]["field"] == query.split("=")[0]
+
+
+def test_an_empty_list_totals_zero(client: FlaskClient, key: Key) -> None:
+    body = client.get(f"{BASE}/crm/contacts?search=no-such-contact", headers=key.headers).json
+    assert body == {"items": [], "total": 0, "limit": 50, "offset": 0, "has_more": False}
 
 
 def test_search_filters_before_paginating(client: FlaskClient, key: Key) -> None:
