@@ -3,8 +3,8 @@
 A page is read as plain rows (SQLAlchemy Core on the request's connection), not as ORM
 instances: a model's `to_api` reads only its mapped columns, so it serializes a row just
 as well, at a fraction of the cost. Rows carry the model's attribute names, and the
-list's total in a window column, so a page is one statement (a count runs only for a
-page past the end).
+list's total in a column computed once per statement (a scalar subquery), so a page is
+one statement; the count runs alone only for a page past the end.
 
 The common list shape (the business's rows, equality filters, newest first) is a
 `Listing`: its statements are built once per model and set of filters, with every
@@ -24,9 +24,6 @@ from sqlalchemy import Connection, Select, bindparam, func, inspect, select
 from sandbox.context import RequestContext
 from sandbox.storage.rows import columns_of
 
-# Every row of a page carries the number of rows of the whole list, in its last column.
-TOTAL = func.count().over().label("page_total")
-
 
 def page(
     ctx: RequestContext,
@@ -42,9 +39,13 @@ def page(
     """
     model = query.column_descriptions[0]["entity"]
     limit, offset = ctx.query["limit"], ctx.query["offset"]
-    rows = query.with_only_columns(*columns_of(model), TOTAL).limit(limit).offset(offset)
     count = select(func.count()).select_from(query.order_by(None).subquery())
+    rows = query.with_only_columns(*columns_of(model), _total(count)).limit(limit).offset(offset)
     return _page(ctx, rows, count, {}, serialize or model.to_api)
+
+
+def _total(count: Select[Any]) -> Any:
+    return count.scalar_subquery().label("page_total")
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,14 @@ def listing(model: type, filters: tuple[str, ...] = ()) -> Listing:
         table.business_id == bindparam("business_id"),
         *(getattr(model, name) == bindparam(name) for name in filters),
     )
+    count = select(func.count()).select_from(base.subquery())
     rows = (
-        base.add_columns(TOTAL)
+        base.add_columns(_total(count))
         .order_by(table.created_at.desc(), table.id.desc())
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
-    return Listing(model, rows, select(func.count()).select_from(base.subquery()))
+    return Listing(model, rows, count)
 
 
 def page_of(
@@ -102,10 +104,10 @@ def _page(
     connection: Connection = ctx.connection
     rows = connection.execute(rows_statement, params).all()
     if rows:
-        total = rows[0][-1]
+        total = rows[0].page_total
     elif offset == 0:
         total = 0
-    else:  # past the end: no row carries the total
+    else:  # past the end: no row to carry the total
         total = connection.execute(count_statement, params).scalar_one()
     items = [to_item(row) for row in rows]
     return {

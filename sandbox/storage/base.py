@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, Index, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -49,11 +49,26 @@ class Base(DeclarativeBase):
 
 
 class TenantOwned:
-    """Columns of a resource owned by one business of one company."""
+    """Columns of a resource owned by one business of one company.
+
+    Each such table has an index on (company, business, created_at, id), so a page of a
+    business's rows, newest first, reads only its rows, and its count only the index.
+    """
 
     company_id: Mapped[str] = mapped_column(String(32), index=True)
     business_id: Mapped[str] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)  # maps the class: its table exists after this
+        table = cls.__table__  # type: ignore[attr-defined]
+        Index(
+            f"ix_{table.name}_newest",
+            table.c.company_id,
+            table.c.business_id,
+            table.c.created_at,
+            table.c.id,
+        )
 
 
 def iso(value: datetime | None) -> str | None:

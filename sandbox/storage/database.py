@@ -106,15 +106,20 @@ class Database:
         def on_begin(connection: Any) -> None:
             # Writers take the lock up front; readers run beside them (WAL).
             write = connection.get_execution_options().get("sandbox_write", True)
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
 
     def create_schema(self) -> None:
-        """Create every table that does not exist yet."""
+        """Create every table and index that does not exist yet."""
         import sandbox.storage.models  # noqa: F401  (registers every table)
 
         Base.metadata.create_all(self.engine)
+        # create_all skips the tables that exist, and with them any index added since.
+        with self.engine.begin() as connection:
+            for table in Base.metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(connection, checkfirst=True)
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:

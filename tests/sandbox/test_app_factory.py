@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from sqlalchemy import inspect, text
 
 from sandbox.app import create_app, shutdown
 from sandbox.config import SandboxConfig
 from sandbox.handlers import HANDLERS
 from sandbox.routing import check_handlers
 from sandbox.spec import SpecMismatch, load_spec
+from sandbox.storage.database import Database
 
 from .conftest import BASE, key_for
 
@@ -50,3 +54,14 @@ def test_state_survives_a_restart_on_a_file(tmp_path) -> None:  # noqa: ANN001
     )
     shutdown(second)
     assert fetched.status_code == 200 and fetched.json["first_name"] == "Durable"
+
+
+def test_an_existing_database_gets_the_indexes_added_since(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    database.create_schema()
+    with database.engine.begin() as connection:
+        connection.execute(text("DROP INDEX ix_contacts_newest"))
+    database.create_schema()
+    names = {index["name"] for index in inspect(database.engine).get_indexes("contacts")}
+    database.dispose()
+    assert "ix_contacts_newest" in names
