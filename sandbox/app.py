@@ -15,6 +15,7 @@ from sandbox import docs, requestlog, routing
 from sandbox.config import SandboxConfig
 from sandbox.domain.delivery import DeliveryWorker
 from sandbox.domain.webhooks import record_event
+from sandbox.domain.webhooks import subscribers as webhook_subscribers
 from sandbox.errors import (
     ApiError,
     MethodNotAllowed,
@@ -52,6 +53,7 @@ def create_app(config: SandboxConfig) -> Flask:
         request_log=requestlog.RequestLog(database),
         settings={"seed": config.seed},
         event_sink=record_event,
+        subscribers=webhook_subscribers,
     )
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = spec.max_request_bytes

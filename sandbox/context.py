@@ -26,6 +26,14 @@ CLOCK_OFFSET = select(Company.__table__.c.clock_offset_seconds).where(
 )
 
 
+def clock_now(connection: Connection, company_id: str) -> datetime:
+    """The company's test-clock time; Unauthorized if the company no longer exists."""
+    row = connection.execute(CLOCK_OFFSET, {"company_id": company_id}).first()
+    if row is None:
+        raise Unauthorized(UNKNOWN)
+    return clock.at_offset(row[0] or 0)
+
+
 @dataclass
 class RequestContext:
     """One authenticated, validated request inside its database transaction.
@@ -48,6 +56,8 @@ class RequestContext:
     request_id: str
     settings: dict[str, Any] = field(default_factory=dict)
     event_sink: EventSink | None = None
+    # The business's enabled webhooks (id, event types), when read before the transaction.
+    subscribers: list[tuple[str, list[str]]] | None = None
     _company: Company | None = field(default=None, repr=False)
     _now: datetime | None = field(default=None, repr=False)
 
@@ -77,10 +87,7 @@ class RequestContext:
             if self._company is not None:
                 self._now = clock.now_for(self._company)
             else:
-                row = self.connection.execute(CLOCK_OFFSET, {"company_id": self.company_id}).first()
-                if row is None:
-                    raise Unauthorized(UNKNOWN)
-                self._now = clock.at_offset(row[0] or 0)
+                self._now = clock_now(self.connection, self.company_id)
         return self._now
 
     @now.setter

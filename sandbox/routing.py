@@ -15,10 +15,11 @@ from typing import Any
 
 import orjson
 from flask import Flask, Response, g, request
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from sandbox import auth, clock, idempotency, validation
-from sandbox.context import EventSink, Reply, RequestContext
+from sandbox.context import EventSink, Reply, RequestContext, clock_now
 from sandbox.errors import (
     ApiError,
     BadRequest,
@@ -54,6 +55,8 @@ class Pipeline:
     directory: auth.Directory = field(default_factory=auth.Directory)
     validators: dict[str, RequestValidator] = field(default_factory=dict)
     event_sink: EventSink | None = None
+    # Reads the business's enabled webhooks before a write takes the write lock.
+    subscribers: Callable[[Connection, str, str], list[tuple[str, list[str]]]] | None = None
     settings: dict[str, Any] = field(default_factory=dict)
 
 
@@ -213,15 +216,27 @@ def _run(
     valid: Any,
     idem_key: str | None,
 ) -> Response:
-    with pipeline.database.unit(write=op.method != "GET") as transaction:
-        businesses = pipeline.directory.businesses(transaction.connection, key.company_id)
-        business = auth.business_for(businesses, valid.headers.get("X-Business-Id"))
+    write = op.method != "GET"
+    ahead: dict[str, Any] = {}
+
+    def read_ahead(connection: Connection) -> None:
+        # What a write reads before taking the write lock (a moment old at worst).
+        businesses = pipeline.directory.businesses(connection, key.company_id)
+        ahead["business"] = auth.business_for(businesses, valid.headers.get("X-Business-Id"))
+        if write:
+            ahead["now"] = clock_now(connection, key.company_id)
+            if pipeline.subscribers is not None:
+                ahead["subscribers"] = pipeline.subscribers(
+                    connection, key.company_id, ahead["business"].id
+                )
+
+    with pipeline.database.unit(write=write, read_first=read_ahead) as transaction:
         ctx = RequestContext(
             operation=op,
             spec=pipeline.spec,
             transaction=transaction,
             company_id=key.company_id,
-            business=business,
+            business=ahead["business"],
             key=key,
             path=valid.path,
             query=valid.query,
@@ -230,11 +245,14 @@ def _run(
             request_id=g.request_id,
             settings=pipeline.settings,
             event_sink=pipeline.event_sink,
+            subscribers=ahead.get("subscribers"),
         )
+        if "now" in ahead:
+            ctx.now = ahead["now"]
         record = None
         if idem_key is not None:
             g.fingerprint = idempotency.fingerprint(
-                op.method, request.path, business.id, valid.body
+                op.method, request.path, ctx.business.id, valid.body
             )
             replay = idempotency.stored_response(
                 ctx.session, key.company_id, idem_key, g.fingerprint, ctx.now

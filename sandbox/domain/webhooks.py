@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from sandbox.context import RequestContext
 from sandbox.ids import new_id
@@ -123,18 +123,24 @@ INSERT_EVENT = insert(WebhookEvent.__table__)
 INSERT_DELIVERY = insert(WebhookDelivery.__table__)
 
 
+def subscribers(
+    connection: Connection, company_id: str, business_id: str
+) -> list[tuple[str, list[str]]]:
+    """(id, event types) of each enabled webhook of the business."""
+    tenancy = {"company_id": company_id, "business_id": business_id}
+    return [(webhook_id, events) for webhook_id, events in connection.execute(SUBSCRIBERS, tenancy)]
+
+
 def record_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> None:
     """Store the event with a delivery to each enabled webhook subscribed to its type (if any).
 
     Runs on every emitting request, so it writes plain rows on the session's connection.
     """
     connection = ctx.connection
-    tenancy = {"company_id": ctx.company_id, "business_id": ctx.business.id}
-    subscribed = [
-        webhook_id
-        for webhook_id, events in connection.execute(SUBSCRIBERS, tenancy)
-        if event_type in events
-    ]
+    webhooks = ctx.subscribers
+    if webhooks is None:
+        webhooks = subscribers(connection, ctx.company_id, ctx.business.id)
+    subscribed = [webhook_id for webhook_id, events in webhooks if event_type in events]
     if not subscribed:
         return  # nobody would ever read the event
     event = event_row(ctx, event_type, data)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
 from sandbox.app import create_app, shutdown
 from sandbox.config import SandboxConfig
 from sandbox.handlers import HANDLERS
+from sandbox.ids import new_id
 from sandbox.routing import check_handlers
 from sandbox.spec import SpecMismatch, load_spec
 from sandbox.storage.database import Database
@@ -65,3 +69,41 @@ def test_an_existing_database_gets_the_indexes_added_since(tmp_path: Path) -> No
     names = {index["name"] for index in inspect(database.engine).get_indexes("contacts")}
     database.dispose()
     assert "ix_contacts_newest" in names
+
+
+def test_a_write_reads_ahead_before_it_queues_for_the_write_lock(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'lock.db'}")
+    database.create_schema()
+    assert database.writer_lock is not None
+    lock_free_at_read: list[bool] = []
+    other_writer_done = threading.Event()
+
+    def other_writer() -> None:
+        with database.writer_lock.held():  # type: ignore[union-attr]
+            read_ahead_ran.wait(timeout=2)
+        other_writer_done.set()
+
+    read_ahead_ran = threading.Event()
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    time.sleep(0.05)
+
+    def read_first(connection: Connection) -> None:
+        lock_free_at_read.append(other_writer_done.is_set())
+        read_ahead_ran.set()
+
+    with database.unit(write=True, read_first=read_first):
+        assert other_writer_done.is_set()  # the write itself waited for the lock
+    thread.join()
+    database.dispose()
+    assert lock_free_at_read == [False]  # it read while the other writer held the lock
+
+
+def test_forked_workers_make_different_ids() -> None:
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.write(writer, new_id("con").encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(reader, 100).decode() != new_id("con")
