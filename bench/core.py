@@ -112,8 +112,10 @@ def quiet_business(origin: str, key: str) -> str:
 
 def measure(seconds: int, rounds: int = ROUNDS) -> dict[str, tuple[Measure, Measure]]:
     """(bare, sandbox) best measures per shape."""
+    # The bare app gets the settings `sandbox serve` runs with: same workers, threads, and
+    # a listening socket per worker.
     gunicorn = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(WORKERS)]
-    gunicorn += ["--threads", str(THREADS), "--log-level", "warning"]
+    gunicorn += ["--threads", str(THREADS), "--reuse-port", "--log-level", "warning"]
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         db = f"sqlite:///{Path(tmp) / 'bench.db'}"
         keys = sandbox_keys(db)

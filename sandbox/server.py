@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 import sys
 from typing import Any
 
@@ -55,8 +56,23 @@ def banner(app: Flask, host: str, port: int, out: Any = sys.stdout) -> None:
     out.flush()
 
 
+def require_free_port(host: str, port: int) -> None:
+    """SystemExit if something listens on host:port already.
+
+    The workers share the port (SO_REUSEPORT), which would let a second sandbox on the
+    same port share it too, each answering half the requests from its own database.
+    """
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as probe:
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise SystemExit(f"Cannot serve on {host}:{port}: {error.strerror}") from None
+
+
 def serve(config: SandboxConfig, *, host: str, port: int, workers: int, threads: int) -> int:
     """Serve until interrupted; every worker process runs its own webhook delivery thread."""
+    require_free_port(host, port)
     app = create_app(dataclasses.replace(config, webhook_worker=False))
     banner(app, host, port)
 
@@ -78,6 +94,9 @@ def serve(config: SandboxConfig, *, host: str, port: int, workers: int, threads:
         # No request-line limit of the server's own: a long URL reaches the app, which
         # answers in the envelope (gunicorn's own 414 is an HTML page without headers).
         "limit_request_line": 0,
+        # Each worker listens on its own socket and the kernel spreads new connections
+        # over them, so kept-alive clients load every worker, not whichever accepted first.
+        "reuse_port": True,
         "graceful_timeout": 5,
         "loglevel": "warning",
         "accesslog": None,

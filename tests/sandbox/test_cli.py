@@ -47,6 +47,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit, match=f"Cannot serve on 127.0.0.1:{port}"):
+            main(["serve", "--port", str(port), "--db", f"sqlite:///{tmp_path}/s.db"])
+    assert not (tmp_path / "s.db").exists()  # refused before anything was created
+
+
 @pytest.mark.slow
 def test_serve_prints_the_url_and_keys_and_answers(tmp_path: Path) -> None:
     port = _free_port()
@@ -91,6 +101,14 @@ def test_serve_prints_the_url_and_keys_and_answers(tmp_path: Path) -> None:
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.headers["Server"].startswith("gunicorn")
             assert json.load(response)["key"]["mode"] == "test"
+        second = subprocess.run(
+            [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port)]
+            + ["--db", f"sqlite:///{tmp_path}/other.db"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode != 0 and f"Cannot serve on 127.0.0.1:{port}" in second.stderr
     finally:
         process.terminate()
         process.wait(timeout=20)
