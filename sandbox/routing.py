@@ -230,7 +230,9 @@ def _run(
                     connection, key.company_id, ahead["business"].id
                 )
 
-    with pipeline.database.unit(write=write, read_first=read_ahead) as transaction:
+    with pipeline.database.unit(
+        write=write, read_first=read_ahead, keep_connection=True
+    ) as transaction:
         ctx = RequestContext(
             operation=op,
             spec=pipeline.spec,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
@@ -26,6 +28,21 @@ def normalize_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+class _Kept:
+    """A connection one thread keeps between its transactions, closed when dropped."""
+
+    __slots__ = ("connection", "__weakref__")
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def __del__(self) -> None:
+        try:
+            self.connection.close()
+        except Exception:  # noqa: S110  (at interpreter exit the pool may be gone)
+            pass
 
 
 class Transaction:
@@ -63,6 +80,8 @@ class Database:
     """
 
     def __init__(self, url: str) -> None:
+        self._kept = threading.local()
+        self._all_kept: weakref.WeakSet[_Kept] = weakref.WeakSet()
         self.url = normalize_url(url)
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
@@ -90,6 +109,8 @@ class Database:
         if in_memory:
             kwargs["poolclass"] = StaticPool
             self._memory_lock = threading.RLock()
+        else:  # every serving thread keeps a connection (see `unit`): no cap on their number
+            kwargs["max_overflow"] = -1
         engine = create_engine(self.url, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -137,7 +158,11 @@ class Database:
 
     @contextmanager
     def unit(
-        self, *, write: bool = True, read_first: Callable[[Connection], None] | None = None
+        self,
+        *,
+        write: bool = True,
+        read_first: Callable[[Connection], None] | None = None,
+        keep_connection: bool = False,
     ) -> Iterator[Transaction]:
         """Like `transaction`, yielding the Transaction (its session opened on first use).
 
@@ -145,12 +170,16 @@ class Database:
         for a lock (a SQLite file), a write transaction runs it in a read transaction of
         its own before taking the lock, so the lock is held for less time: it suits reads
         whose answer may be a moment old. Elsewhere it opens the transaction.
+
+        `keep_connection` (for threads that serve request after request) keeps the
+        thread's SQLite connection between its transactions instead of returning it to
+        the pool; the thread's end or `dispose` returns it.
         """
         lock = self._memory_lock
         if lock is not None:
             lock.acquire()
         try:
-            with self.engine.connect() as connection:
+            with self._connection(keep_connection) as connection:
                 queues = write and self.writer_lock is not None and lock is None
                 if read_first is not None and queues:
                     connection.execution_options(**self._begin_options[False])
@@ -164,6 +193,23 @@ class Database:
         finally:
             if lock is not None:
                 lock.release()
+
+    @contextmanager
+    def _connection(self, keep: bool) -> Iterator[Connection]:
+        if not keep or self.writer_lock is None or self._memory_lock is not None:
+            with self.engine.connect() as connection:
+                yield connection
+            return
+        kept: _Kept | None = getattr(self._kept, "value", None)
+        if kept is None or kept.connection.closed:
+            kept = self._kept.value = _Kept(self.engine.connect())
+            self._all_kept.add(kept)
+        try:
+            yield kept.connection
+        except SQLAlchemyError:
+            self._kept.value = None  # a connection that failed is not used again
+            kept.connection.close()
+            raise
 
     @contextmanager
     def _begun(
@@ -190,5 +236,7 @@ class Database:
             yield
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection, and those kept by serving threads."""
+        for kept in list(self._all_kept):
+            kept.connection.close()
         self.engine.dispose()

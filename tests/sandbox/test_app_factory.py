@@ -107,3 +107,28 @@ def test_forked_workers_make_different_ids() -> None:
         os._exit(0)
     os.waitpid(child, 0)
     assert os.read(reader, 100).decode() != new_id("con")
+
+
+def test_a_serving_thread_keeps_its_connection_and_gives_it_back_when_it_ends(
+    tmp_path: Path,
+) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'kept.db'}")
+    database.create_schema()
+    pool = database.engine.pool
+    seen: list[object] = []
+
+    def serve_twice() -> None:
+        for _ in range(2):
+            with database.unit(write=False, keep_connection=True) as unit:
+                seen.append(unit.connection.connection.driver_connection)
+        assert pool.checkedout() == 1  # type: ignore[attr-defined]  (kept between units)
+
+    thread = threading.Thread(target=serve_twice)
+    thread.start()
+    thread.join()
+    assert seen[0] is seen[1]
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]  (the thread ended)
+    with database.unit(keep_connection=True):
+        pass
+    database.dispose()
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
