@@ -14,8 +14,7 @@ from werkzeug.exceptions import HTTPException
 from sandbox import docs, requestlog, routing
 from sandbox.config import SandboxConfig
 from sandbox.domain.delivery import DeliveryWorker
-from sandbox.domain.webhooks import record_event
-from sandbox.domain.webhooks import subscribers as webhook_subscribers
+from sandbox.domain.webhooks import clock_and_subscribers, record_event
 from sandbox.errors import (
     ApiError,
     MethodNotAllowed,
@@ -53,7 +52,7 @@ def create_app(config: SandboxConfig) -> Flask:
         request_log=requestlog.RequestLog(database),
         settings={"seed": config.seed},
         event_sink=record_event,
-        subscribers=webhook_subscribers,
+        write_context=clock_and_subscribers,
     )
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = spec.max_request_bytes

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -55,8 +56,10 @@ class Pipeline:
     directory: auth.Directory = field(default_factory=auth.Directory)
     validators: dict[str, RequestValidator] = field(default_factory=dict)
     event_sink: EventSink | None = None
-    # Reads the business's enabled webhooks before a write takes the write lock.
-    subscribers: Callable[[Connection, str, str], list[tuple[str, list[str]]]] | None = None
+    # Reads the test-clock time and the business's enabled webhooks before a write.
+    write_context: (
+        Callable[[Connection, str, str], tuple[datetime, list[tuple[str, list[str]]]]] | None
+    ) = None
     settings: dict[str, Any] = field(default_factory=dict)
 
 
@@ -223,12 +226,12 @@ def _run(
         # What a write reads before taking the write lock (a moment old at worst).
         businesses = pipeline.directory.businesses(connection, key.company_id)
         ahead["business"] = auth.business_for(businesses, valid.headers.get("X-Business-Id"))
-        if write:
+        if write and pipeline.write_context is not None:
+            ahead["now"], ahead["subscribers"] = pipeline.write_context(
+                connection, key.company_id, ahead["business"].id
+            )
+        elif write:
             ahead["now"] = clock_now(connection, key.company_id)
-            if pipeline.subscribers is not None:
-                ahead["subscribers"] = pipeline.subscribers(
-                    connection, key.company_id, ahead["business"].id
-                )
 
     with pipeline.database.unit(
         write=write, read_first=read_ahead, keep_connection=True

@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, and_, bindparam, insert, select
 
+from sandbox import clock
+from sandbox.auth import UNKNOWN
 from sandbox.context import RequestContext
+from sandbox.errors import Unauthorized
 from sandbox.ids import new_id
 from sandbox.spec import Spec
 from sandbox.storage.base import iso
+from sandbox.storage.core import Company
 from sandbox.storage.webhooks import Webhook, WebhookDelivery, WebhookEvent
 
 TEST_EVENT = "webhook.test"
@@ -129,6 +133,38 @@ def subscribers(
     """(id, event types) of each enabled webhook of the business."""
     tenancy = {"company_id": company_id, "business_id": business_id}
     return [(webhook_id, events) for webhook_id, events in connection.execute(SUBSCRIBERS, tenancy)]
+
+
+_companies, _webhooks = Company.__table__, Webhook.__table__
+CLOCK_AND_SUBSCRIBERS = (
+    select(_companies.c.clock_offset_seconds, _webhooks.c.id, _webhooks.c.events)
+    .select_from(
+        _companies.outerjoin(
+            _webhooks,
+            and_(
+                _webhooks.c.company_id == _companies.c.id,
+                _webhooks.c.business_id == bindparam("business_id"),
+                _webhooks.c.enabled.is_(True),
+            ),
+        )
+    )
+    .where(_companies.c.id == bindparam("company_id"))
+    .order_by(_webhooks.c.id)
+)
+
+
+def clock_and_subscribers(
+    connection: Connection, company_id: str, business_id: str
+) -> tuple[datetime, list[tuple[str, list[str]]]]:
+    """In one statement, what a write reads before it writes: the company's test-clock
+    time and its business's enabled webhooks; Unauthorized if the company is gone."""
+    rows = connection.execute(
+        CLOCK_AND_SUBSCRIBERS, {"company_id": company_id, "business_id": business_id}
+    ).all()
+    if not rows:
+        raise Unauthorized(UNKNOWN)
+    webhooks = [(webhook_id, events) for _, webhook_id, events in rows if webhook_id is not None]
+    return clock.at_offset(rows[0][0] or 0), webhooks
 
 
 def record_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> None:
