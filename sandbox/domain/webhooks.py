@@ -114,25 +114,8 @@ def queue_delivery(ctx: RequestContext, webhook: Webhook, event: WebhookEvent) -
     return delivery
 
 
-SUBSCRIBERS = (
-    select(Webhook.__table__.c.id, Webhook.__table__.c.events)
-    .where(
-        Webhook.__table__.c.company_id == bindparam("company_id"),
-        Webhook.__table__.c.business_id == bindparam("business_id"),
-        Webhook.__table__.c.enabled.is_(True),
-    )
-    .order_by(Webhook.__table__.c.id)
-)
 INSERT_EVENT = insert(WebhookEvent.__table__)
 INSERT_DELIVERY = insert(WebhookDelivery.__table__)
-
-
-def subscribers(
-    connection: Connection, company_id: str, business_id: str
-) -> list[tuple[str, list[str]]]:
-    """(id, event types) of each enabled webhook of the business."""
-    tenancy = {"company_id": company_id, "business_id": business_id}
-    return [(webhook_id, events) for webhook_id, events in connection.execute(SUBSCRIBERS, tenancy)]
 
 
 _companies, _webhooks = Company.__table__, Webhook.__table__
@@ -175,7 +158,7 @@ def record_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> 
     connection = ctx.connection
     webhooks = ctx.subscribers
     if webhooks is None:
-        webhooks = subscribers(connection, ctx.company_id, ctx.business.id)
+        webhooks = clock_and_subscribers(connection, ctx.company_id, ctx.business.id)[1]
     subscribed = [webhook_id for webhook_id, events in webhooks if event_type in events]
     if not subscribed:
         return  # nobody would ever read the event

@@ -92,6 +92,8 @@ class Database:
             self.writer_lock = WriterLock(sidecar(parsed.database or "", ".lock"))
             self.counters = SharedCounters(sidecar(parsed.database or "", ".ratelimits"))
         self.engine = self._create_engine(parsed)
+        # Writers of a SQLite file queue on the file lock (an in-memory one needs none).
+        self._file_locked = self.writer_lock is not None and self._memory_lock is None
         # A read-only transaction sees one snapshot on every database (SQLite's always do).
         reads = {"sandbox_write": False}
         if self.dialect == "postgresql":
@@ -180,8 +182,7 @@ class Database:
             lock.acquire()
         try:
             with self._connection(keep_connection) as connection:
-                queues = write and self.writer_lock is not None and lock is None
-                if read_first is not None and queues:
+                if read_first is not None and write and self._file_locked:
                     connection.execution_options(**self._begin_options[False])
                     with connection.begin():
                         read_first(connection)
@@ -196,7 +197,7 @@ class Database:
 
     @contextmanager
     def _connection(self, keep: bool) -> Iterator[Connection]:
-        if not keep or self.writer_lock is None or self._memory_lock is not None:
+        if not keep or not self._file_locked:
             with self.engine.connect() as connection:
                 yield connection
             return
@@ -229,8 +230,8 @@ class Database:
 
     @contextmanager
     def _writer(self, write: bool) -> Iterator[None]:
-        if write and self.writer_lock is not None and self._memory_lock is None:
-            with self.writer_lock.held():
+        if write and self._file_locked:
+            with self.writer_lock.held():  # type: ignore[union-attr]
                 yield
         else:
             yield
