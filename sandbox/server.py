@@ -61,9 +61,11 @@ def require_free_port(host: str, port: int) -> None:
 
     The workers share the port (SO_REUSEPORT), which would let a second sandbox on the
     same port share it too, each answering half the requests from its own database.
+    Connections a stopped server left in TIME_WAIT do not count: gunicorn binds over them.
     """
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(address)
         except OSError as error:

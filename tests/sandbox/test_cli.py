@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.cli import main
+from sandbox.server import require_free_port
 
 
 def test_keys_json_lists_keys_with_company_plan_and_scopes(
@@ -55,6 +56,19 @@ def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
         with pytest.raises(SystemExit, match=f"Cannot serve on 127.0.0.1:{port}"):
             main(["serve", "--port", str(port), "--db", f"sqlite:///{tmp_path}/s.db"])
     assert not (tmp_path / "s.db").exists()  # refused before anything was created
+
+
+def test_serve_accepts_a_port_a_stopped_server_left_connections_on() -> None:
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = listener.accept()
+        accepted.close()  # the server side closes first: its end waits in TIME_WAIT
+        client.close()
+    require_free_port("127.0.0.1", port)  # no SystemExit
 
 
 @pytest.mark.slow
