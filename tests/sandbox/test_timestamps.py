@@ -1,0 +1,64 @@
+"""UTC timestamp columns: aware in, aware UTC out; on SQLite, stored as DATETIME text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, create_engine, insert, select, text
+from sqlalchemy.exc import StatementError
+
+from sandbox.storage.base import UtcDateTime
+
+METADATA = MetaData()
+STAMPS = Table(
+    "stamps", METADATA, Column("id", Integer, primary_key=True), Column("at", UtcDateTime)
+)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = "sqlite://"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
+    METADATA.create_all(engine)
+    yield engine
+    METADATA.drop_all(engine)
+    engine.dispose()
+
+
+def test_an_aware_time_reads_back_as_the_same_instant_in_utc(engine: Engine) -> None:
+    paris = datetime(2026, 3, 1, 12, 30, 5, 7, tzinfo=timezone(timedelta(hours=1)))
+    with engine.begin() as connection:
+        connection.execute(insert(STAMPS), [{"id": 1, "at": paris}, {"id": 2, "at": None}])
+        got = dict(connection.execute(select(STAMPS.c.id, STAMPS.c.at)).all())
+    assert got[1] == paris and got[1].tzinfo is UTC and got[1].hour == 11
+    assert got[2] is None
+
+
+def test_a_naive_time_is_refused(engine: Engine) -> None:
+    with engine.begin() as connection, pytest.raises(StatementError, match="naive datetime"):
+        connection.execute(insert(STAMPS).values(id=1, at=datetime(2026, 3, 1)))
+
+
+def test_sqlite_stores_the_text_sqlalchemy_datetime_stores_and_reads_it_without_fraction() -> None:
+    engine = create_engine("sqlite://")
+    METADATA.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(insert(STAMPS).values(id=1, at=datetime(2026, 3, 1, 1, 2, 3, 4, UTC)))
+        connection.execute(text("INSERT INTO stamps VALUES (2, '2026-03-01 01:02:03')"))
+        stored = connection.execute(text("SELECT at FROM stamps WHERE id = 1")).scalar_one()
+        second = connection.execute(select(STAMPS.c.at).where(STAMPS.c.id == 2)).scalar_one()
+        earlier = (
+            connection.execute(
+                select(STAMPS.c.id).where(STAMPS.c.at < datetime(2026, 3, 1, 1, 2, 3, 5, UTC))
+            )
+            .scalars()
+            .all()
+        )
+    assert stored == "2026-03-01 01:02:03.000004"
+    assert second == datetime(2026, 3, 1, 1, 2, 3, tzinfo=UTC)
+    assert sorted(earlier) == [1, 2]
