@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.load import Measure, run
+from sandbox.config import DEFAULT_THREADS as THREADS
+from sandbox.config import DEFAULT_WORKERS as WORKERS
 
-WORKERS, THREADS = 2, 4
 ROUNDS = 5
 TARGETS = {"read": 0.40, "create": 0.25}
 CONTACT = '{"first_name": "Bench", "email": "bench@example.com"}'
@@ -112,8 +113,8 @@ def quiet_business(origin: str, key: str) -> str:
 
 def measure(seconds: int, rounds: int = ROUNDS) -> dict[str, tuple[Measure, Measure]]:
     """(bare, sandbox) best measures per shape."""
-    # The bare app gets the settings `sandbox serve` runs with: same workers, threads, and
-    # a listening socket per worker.
+    # Both run with `sandbox serve`'s default workers and threads, and a listening socket
+    # per worker.
     gunicorn = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(WORKERS)]
     gunicorn += ["--threads", str(THREADS), "--reuse-port", "--log-level", "warning"]
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:

@@ -11,7 +11,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from sandbox.config import DEFAULT_DATABASE_URL, DEFAULT_SEED, SandboxConfig
+from sandbox.config import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_SEED,
+    DEFAULT_THREADS,
+    DEFAULT_WORKERS,
+    SandboxConfig,
+)
 from sandbox.storage.database import Database
 
 Printer = Any
@@ -123,10 +129,16 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     with_db(serve)
     serve.add_argument(
-        "--workers", type=int, default=2, help="worker processes (default: %(default)s)"
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help="worker processes (default: %(default)s)",
     )
     serve.add_argument(
-        "--threads", type=int, default=4, help="threads per worker (default: %(default)s)"
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help="threads per worker (default: %(default)s; more suit a server database)",
     )
     serve.add_argument(
         "--strict", action="store_true", help="validate every response against the spec"

@@ -9,6 +9,12 @@ from pathlib import Path
 DEFAULT_DATABASE_URL = "sqlite:///sandbox.db"
 DEFAULT_SEED = 42
 
+# One request at a time per worker: a request's work is Python under its process's one
+# GIL, so threads in a worker only take turns, and a writer that gives up the GIL inside
+# a SQLite call, holding the write lock, waits for its siblings while every other writer
+# waits for it. Processes run in parallel; more threads help only a server database.
+DEFAULT_WORKERS, DEFAULT_THREADS = 2, 1
+
 
 @dataclass(frozen=True, kw_only=True)
 class SandboxConfig:

@@ -18,7 +18,6 @@ from sandbox.storage.base import Base
 from sandbox.storage.locks import SharedCounters, WriterLock, sidecar
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-SQLITE_MMAP_BYTES = 256 << 20
 
 
 def normalize_url(url: str) -> str:
@@ -121,9 +120,6 @@ class Database:
             cursor = dbapi_connection.cursor()
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
-                # Pages are read through a shared mapping, not a read() call each: a
-                # connection re-reads them after every other connection's write.
-                cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
