@@ -9,8 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert
 
 from sandbox.ids import new_id
 from sandbox.storage.base import utcnow
@@ -18,6 +17,7 @@ from sandbox.storage.core import RequestLogEntry
 from sandbox.storage.database import Database
 
 FLUSH_SECONDS = 0.5
+_INSERT = insert(RequestLogEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -55,12 +55,12 @@ class RequestLog:
                 self._timer.daemon = True
                 self._timer.start()
 
-    def flush(self, session: Session) -> None:
+    def flush(self, connection: Connection) -> None:
         """Write every buffered entry in the caller's transaction."""
         with self._lock:
             rows, self._pending = self._pending, []
         if rows:
-            session.execute(insert(RequestLogEntry), rows)
+            connection.execute(_INSERT, rows)
 
     def write_pending(self) -> None:
         """Write what is buffered now, in a transaction of its own.
@@ -80,8 +80,8 @@ class RequestLog:
         self.write_pending()  # waits for a timer's write already under way
 
     def _write(self) -> None:
-        with self.database.transaction() as session:
-            self.flush(session)
+        with self.database.unit() as unit:
+            self.flush(unit.connection)
 
     def _flush_on_timer(self) -> None:
         with self._writing:

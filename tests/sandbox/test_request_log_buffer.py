@@ -23,17 +23,19 @@ class SlowDatabase:
         self.ended: list[float] = []
 
     @contextmanager
-    def transaction(self) -> Iterator[Any]:
+    def unit(self) -> Iterator[Any]:
         first = not self.started.is_set()
         self.started.set()
         time.sleep(self.seconds if first else 0)
-        yield Session(self)
+        yield Unit()
         self.ended.append(time.monotonic())
 
 
-class Session:
-    def __init__(self, database: SlowDatabase) -> None:
-        self.database = database
+class Unit:
+    """A stand-in transaction whose connection keeps the rows it is given."""
+
+    def __init__(self) -> None:
+        self.connection = self
         self.rows: list[dict] = []
 
     def execute(self, _statement: Any, rows: list[dict]) -> None:
