@@ -90,8 +90,17 @@ def start_webhook_worker(app: Flask, config: SandboxConfig) -> None:
     worker.start()
 
 
+def _call() -> routing.Call:
+    """The current request's Call (a fresh one if the request never reached `start`)."""
+    call = g.get("call")
+    if call is None:
+        call = g.call = routing.Call(new_request_id(), time.perf_counter())
+    return call
+
+
 def _error_response(error: ApiError) -> Response:
-    response = routing.json_response(error.status, routing.to_json(envelope(error, g.request_id)))
+    body = routing.to_json(envelope(error, _call().request_id))
+    response = routing.json_response(error.status, body)
     response.headers.update(error.headers)
     return response
 
@@ -100,14 +109,14 @@ def _install_conventions(
     app: Flask, pipeline: routing.Pipeline, judge: ResponseJudge | None
 ) -> None:
     base = pipeline.spec.base_path
+    under_base = base + "/"
 
     @app.before_request
     def start() -> None:
-        g.request_id = new_request_id()
-        g.started = time.perf_counter()
-        g.identity = None
-        if request.path.startswith(base + "/") or request.path == base:
-            routing.count_request(pipeline)
+        call = g.call = routing.Call(new_request_id(), time.perf_counter())
+        path = request.path
+        if path.startswith(under_base) or path == base:
+            routing.count_request(pipeline, call)
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> Response:
@@ -139,16 +148,17 @@ def _install_conventions(
             "unhandled error in %s %s (request %s)",
             request.method,
             request.path,
-            g.get("request_id"),
+            _call().request_id,
         )
         return _error_response(ApiError())
 
     @app.after_request
     def finish(response: Response) -> Response:
-        response.headers["X-Request-Id"] = g.get("request_id") or new_request_id()
-        if (rate := g.get("rate")) is not None:
+        call = _call()
+        response.headers["X-Request-Id"] = call.request_id
+        if (rate := call.rate) is not None:
             response.headers.update(rate.headers())
-        op = g.get("operation")
+        op = call.operation
         if op is not None and op.deprecated:
             response.headers["Deprecation"] = op.deprecation_header
             response.headers["Sunset"] = op.sunset_header
@@ -159,21 +169,21 @@ def _install_conventions(
             except Exception as error:  # OffSpecResponse: answer 500 and say why
                 log.error("%s", error)
                 response = _error_response(ApiError(f"Off-spec response: {error}"))
-                response.headers["X-Request-Id"] = g.request_id
+                response.headers["X-Request-Id"] = call.request_id
                 if rate is not None:
                     response.headers.update(rate.headers())
-        if g.get("rate") is not None:
-            identity = g.get("identity")
+        if rate is not None:
+            identity = call.identity
             pipeline.request_log.add(
                 requestlog.LoggedRequest(
                     company_id=identity.company_id if identity else None,
-                    request_id=g.request_id,
+                    request_id=call.request_id,
                     method=request.method,
                     path=request.path.replace("\x00", "%00"),
                     query=request.query_string.decode(errors="replace") or None,
                     operation_id=op.operation_id if op is not None else None,
                     status=response.status_code,
-                    duration_ms=(time.perf_counter() - g.started) * 1000,
+                    duration_ms=(time.perf_counter() - call.started) * 1000,
                 ),
             )
         return response

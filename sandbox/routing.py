@@ -29,7 +29,7 @@ from sandbox.errors import (
     UnsupportedMediaType,
     detail,
 )
-from sandbox.ratelimit import RateLimiter
+from sandbox.ratelimit import RateLimiter, RateState
 from sandbox.requestlog import RequestLog
 from sandbox.spec import Operation, Spec, SpecMismatch
 from sandbox.storage.core import Company
@@ -61,6 +61,18 @@ class Pipeline:
         Callable[[Connection, str, str], tuple[datetime, list[tuple[str, list[str]]]]] | None
     ) = None
     settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Call:
+    """What the pipeline learns of one request as it goes; kept on `g.call`."""
+
+    request_id: str
+    started: float
+    identity: auth.KeyInfo | None = None
+    rate: RateState | None = None
+    operation: Operation | None = None
+    fingerprint: str | None = None
 
 
 class KeyTaken(Exception):
@@ -116,7 +128,7 @@ def register(app: Flask, pipeline: Pipeline) -> None:
         )
 
 
-def count_request(pipeline: Pipeline) -> None:
+def count_request(pipeline: Pipeline, call: Call) -> None:
     """Identify the caller and count the request against its rate limit (before everything else).
 
     An unknown or absent key counts in a bucket of the caller's address, at the lowest plan.
@@ -130,10 +142,10 @@ def count_request(pipeline: Pipeline) -> None:
         bucket, plan = f"key:{key.id}", pipeline.spec.plans[key.plan]
     else:
         bucket, plan = f"anon:{request.remote_addr}", pipeline.spec.plans[ANONYMOUS_PLAN]
-    g.rate = pipeline.limiter.hit(bucket, plan.requests_per_minute)
-    g.identity = key
-    if g.rate.exceeded:
-        raise g.rate.error()
+    rate = call.rate = pipeline.limiter.hit(bucket, plan.requests_per_minute)
+    call.identity = key
+    if rate.exceeded:
+        raise rate.error()
 
 
 def _view(
@@ -142,11 +154,13 @@ def _view(
     allowed = sorted(operations)
 
     def view(**path_args: str) -> Response:
-        op = operations.get(request.method)
+        method = request.method
+        op = operations.get(method)
         if op is None:
-            raise MethodNotAllowed(request.method, pipeline.spec.base_path + spec_path, allowed)
-        g.operation = op
-        return serve(pipeline, op, path_args)
+            raise MethodNotAllowed(method, pipeline.spec.base_path + spec_path, allowed)
+        call: Call = g.call
+        call.operation = op
+        return serve(pipeline, op, path_args, call)
 
     return view
 
@@ -177,28 +191,27 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def serve(pipeline: Pipeline, op: Operation, path_args: dict[str, str]) -> Response:
+def serve(pipeline: Pipeline, op: Operation, path_args: dict[str, str], call: Call) -> Response:
     """Run one operation for the current request; raises ApiError for the envelope."""
-    auth.bearer_token(request.headers.get("Authorization"))
-    if g.identity is None:
+    headers = request.headers
+    auth.bearer_token(headers.get("Authorization"))
+    key = call.identity
+    if key is None:
         raise Unauthorized(auth.UNKNOWN)
-    key = g.identity
     auth.require_scopes(key, op.scopes)
     body = _body(pipeline, op)
-    valid = pipeline.validators[op.operation_id].validate(
-        path_args, request.args, request.headers, body
-    )
+    valid = pipeline.validators[op.operation_id].validate(path_args, request.args, headers, body)
     handler = pipeline.handlers[op.operation_id]
     if op.operation_id in READS_OF_THE_REQUEST_LOG:
         pipeline.request_log.write_pending()
     idem_key = valid.headers.get("Idempotency-Key") if op.idempotent else None
     try:
-        return _run(pipeline, op, handler, key, valid, idem_key)
+        return _run(pipeline, op, handler, call, key, valid, idem_key)
     except KeyTaken:
         with pipeline.database.transaction() as session:
             company = session.get(Company, key.company_id)
             replay = idempotency.stored_response(
-                session, key.company_id, idem_key, g.fingerprint, clock.now_for(company)
+                session, key.company_id, idem_key, call.fingerprint, clock.now_for(company)
             )
         if replay is None:
             raise ApiError("Idempotency-Key is held by a request that failed; retry") from None
@@ -215,6 +228,7 @@ def _run(
     pipeline: Pipeline,
     op: Operation,
     handler: Handler,
+    call: Call,
     key: auth.KeyInfo,
     valid: Any,
     idem_key: str | None,
@@ -247,7 +261,7 @@ def _run(
             query=valid.query,
             headers=valid.headers,
             body=valid.body,
-            request_id=g.request_id,
+            request_id=call.request_id,
             settings=pipeline.settings,
             event_sink=pipeline.event_sink,
             subscribers=ahead.get("subscribers"),
@@ -256,17 +270,17 @@ def _run(
             ctx.now = ahead["now"]
         record = None
         if idem_key is not None:
-            g.fingerprint = idempotency.fingerprint(
+            fingerprint = call.fingerprint = idempotency.fingerprint(
                 op.method, request.path, ctx.business.id, valid.body
             )
             replay = idempotency.stored_response(
-                ctx.session, key.company_id, idem_key, g.fingerprint, ctx.now
+                ctx.session, key.company_id, idem_key, fingerprint, ctx.now
             )
             if replay is not None:
                 return _replayed(replay)
             try:
                 record = idempotency.claim(
-                    ctx.session, key.company_id, idem_key, g.fingerprint, op.operation_id, ctx.now
+                    ctx.session, key.company_id, idem_key, fingerprint, op.operation_id, ctx.now
                 )
             except IntegrityError:
                 raise KeyTaken() from None
