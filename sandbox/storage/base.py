@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, DateTime, Index, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -99,6 +102,23 @@ class TenantOwned:
             table.c.created_at,
             table.c.id,
         )
+
+
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def json_loads(text: str) -> Any:
+    """`json.loads`, through orjson wherever the two read alike.
+
+    orjson reads integers past 64 bits as floats and refuses NaN and lone surrogates:
+    text with a run of 19 digits, or that orjson refuses, goes to `json`.
+    """
+    if _LONG_NUMBER.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
 
 
 def iso(value: datetime | None) -> str | None:

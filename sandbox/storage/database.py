@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from sandbox.storage.base import Base
+from sandbox.storage.base import Base, json_loads
 from sandbox.storage.locks import SharedCounters, WriterLock, sidecar
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -106,7 +106,10 @@ class Database:
         if self.dialect != "sqlite":
             return create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
         in_memory = parsed.database in (None, "", ":memory:")
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        kwargs: dict[str, Any] = {
+            "connect_args": {"check_same_thread": False, "timeout": 30},
+            "json_deserializer": json_loads,
+        }
         if in_memory:
             kwargs["poolclass"] = StaticPool
             self._memory_lock = threading.RLock()

@@ -1,20 +1,34 @@
-"""UTC timestamp columns: aware in, aware UTC out; on SQLite, stored as DATETIME text."""
+"""Column types: UTC timestamps (aware in, aware UTC out) and JSON read back exactly."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, create_engine, insert, select, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    create_engine,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.exc import StatementError
 
 from sandbox.storage.base import UtcDateTime
+from sandbox.storage.database import Database
 
 METADATA = MetaData()
 STAMPS = Table(
     "stamps", METADATA, Column("id", Integer, primary_key=True), Column("at", UtcDateTime)
 )
+DOCS = Table("docs", METADATA, Column("id", Integer, primary_key=True), Column("body", JSON))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -62,3 +76,24 @@ def test_sqlite_stores_the_text_sqlalchemy_datetime_stores_and_reads_it_without_
     assert stored == "2026-03-01 01:02:03.000004"
     assert second == datetime(2026, 3, 1, 1, 2, 3, tzinfo=UTC)
     assert sorted(earlier) == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"tags": ["a", "b"], "n": 1.5, "none": None},
+        {"big": 123456789012345678901234, "small": -9223372036854775809},
+        {"phone": "1234567890123456789012"},
+        [float("inf"), -0.0],
+        "\ud800 alone",
+        {"nul": "a\u0000b", "emoji": "\U0001f600"},
+    ],
+)
+def test_sqlite_json_reads_back_what_was_stored(tmp_path: Path, value: object) -> None:
+    database = Database(f"sqlite:///{tmp_path}/docs.db")
+    METADATA.create_all(database.engine)
+    with database.engine.begin() as connection:
+        connection.execute(insert(DOCS).values(id=1, body=value))
+        got = connection.execute(select(DOCS.c.body)).scalar_one()
+    database.dispose()
+    assert got == value and repr(got) == repr(value)
