@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, inspect, select
+from sqlalchemy import Select, bindparam, func, inspect, select
 
 from sandbox.context import RequestContext
 from sandbox.storage.rows import columns_of
@@ -90,7 +90,7 @@ def page_of(
         "offset": ctx.query["offset"],
         **(values or {}),
     }
-    return _page(ctx, shape.rows, shape.count, params, shape.model.to_api)
+    return _page(ctx, shape.rows, shape.count, params, shape.model.to_api, prepared=True)
 
 
 def _page(
@@ -99,16 +99,21 @@ def _page(
     count_statement: Select[Any],
     params: dict[str, Any],
     to_item: Callable[[Any], dict[str, Any]],
+    *,
+    prepared: bool = False,
 ) -> dict[str, Any]:
+    """The page; `prepared` runs statements built once (a `Listing`'s) prepared."""
     limit, offset = ctx.query["limit"], ctx.query["offset"]
-    connection: Connection = ctx.connection
-    rows = connection.execute(rows_statement, params).all()
+    if prepared:
+        rows = ctx.transaction.rows(rows_statement, params)
+    else:
+        rows = ctx.connection.execute(rows_statement, params).all()
     if rows:
         total = rows[0].page_total
     elif offset == 0:
         total = 0
     else:  # past the end: no row to carry the total
-        total = connection.execute(count_statement, params).scalar_one()
+        total = ctx.connection.execute(count_statement, params).scalar_one()
     items = [to_item(row) for row in rows]
     return {
         "items": items,

@@ -16,7 +16,6 @@ from typing import Any
 
 import orjson
 from flask import Flask, Response, g, request
-from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from sandbox import auth, clock, idempotency, validation
@@ -33,7 +32,7 @@ from sandbox.ratelimit import RateLimiter, RateState
 from sandbox.requestlog import RequestLog
 from sandbox.spec import Operation, Spec, SpecMismatch
 from sandbox.storage.core import Company
-from sandbox.storage.database import Database
+from sandbox.storage.database import Database, Transaction
 from sandbox.validation import RequestValidator
 
 Handler = Callable[[RequestContext], Reply]
@@ -58,7 +57,7 @@ class Pipeline:
     event_sink: EventSink | None = None
     # Reads the test-clock time and the business's enabled webhooks before a write.
     write_context: (
-        Callable[[Connection, str, str], tuple[datetime, list[tuple[str, list[str]]]]] | None
+        Callable[[Transaction, str, str], tuple[datetime, list[tuple[str, list[str]]]]] | None
     ) = None
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -236,16 +235,16 @@ def _run(
     write = op.method != "GET"
     ahead: dict[str, Any] = {}
 
-    def read_ahead(connection: Connection) -> None:
+    def read_ahead(transaction: Transaction) -> None:
         # What a write reads before taking the write lock (a moment old at worst).
-        businesses = pipeline.directory.businesses(connection, key.company_id)
+        businesses = pipeline.directory.businesses(transaction.connection, key.company_id)
         ahead["business"] = auth.business_for(businesses, valid.headers.get("X-Business-Id"))
         if write and pipeline.write_context is not None:
             ahead["now"], ahead["subscribers"] = pipeline.write_context(
-                connection, key.company_id, ahead["business"].id
+                transaction, key.company_id, ahead["business"].id
             )
         elif write:
-            ahead["now"] = clock_now(connection, key.company_id)
+            ahead["now"] = clock_now(transaction.connection, key.company_id)
 
     with pipeline.database.unit(
         write=write, read_first=read_ahead, keep_connection=True

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select
+from sqlalchemy import and_, bindparam, insert, select
 
 from sandbox import clock
 from sandbox.auth import UNKNOWN
@@ -23,6 +23,7 @@ from sandbox.ids import new_id
 from sandbox.spec import Spec
 from sandbox.storage.base import iso
 from sandbox.storage.core import Company
+from sandbox.storage.database import Transaction
 from sandbox.storage.webhooks import Webhook, WebhookDelivery, WebhookEvent
 
 TEST_EVENT = "webhook.test"
@@ -137,13 +138,13 @@ CLOCK_AND_SUBSCRIBERS = (
 
 
 def clock_and_subscribers(
-    connection: Connection, company_id: str, business_id: str
+    transaction: Transaction, company_id: str, business_id: str
 ) -> tuple[datetime, list[tuple[str, list[str]]]]:
     """In one statement, what a write reads before it writes: the company's test-clock
     time and its business's enabled webhooks; Unauthorized if the company is gone."""
-    rows = connection.execute(
+    rows = transaction.rows(
         CLOCK_AND_SUBSCRIBERS, {"company_id": company_id, "business_id": business_id}
-    ).all()
+    )
     if not rows:
         raise Unauthorized(UNKNOWN)
     webhooks = [(webhook_id, events) for _, webhook_id, events in rows if webhook_id is not None]
@@ -158,7 +159,7 @@ def record_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> 
     connection = ctx.connection
     webhooks = ctx.subscribers
     if webhooks is None:
-        webhooks = clock_and_subscribers(connection, ctx.company_id, ctx.business.id)[1]
+        webhooks = clock_and_subscribers(ctx.transaction, ctx.company_id, ctx.business.id)[1]
     subscribed = [webhook_id for webhook_id, events in webhooks if event_type in events]
     if not subscribed:
         return  # nobody would ever read the event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -13,9 +13,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.expression import Executable
 
 from sandbox.storage.base import Base, json_loads
 from sandbox.storage.locks import SharedCounters, WriterLock, sidecar
+from sandbox.storage.prepared import PreparedStatements
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -47,15 +49,21 @@ class _Kept:
 class Transaction:
     """One database transaction on one connection.
 
-    Core statements run on `connection`; the ORM `session` is opened on the same
-    transaction on first use, so work that needs no ORM pays nothing for it.
+    Core statements run on `connection`, or through `rows` prepared; the ORM `session`
+    is opened on the same transaction on first use, so work that needs no ORM pays
+    nothing for it.
     """
 
-    __slots__ = ("connection", "_session")
+    __slots__ = ("connection", "_session", "_prepared")
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, prepared: PreparedStatements) -> None:
         self.connection = connection
         self._session: Session | None = None
+        self._prepared = prepared
+
+    def rows(self, statement: Executable, values: Mapping[str, Any]) -> list[Any]:
+        """The rows of a statement built once (see `prepared`), as named tuples."""
+        return self._prepared(statement).all(self.connection, values)
 
     @property
     def session(self) -> Session:
@@ -91,6 +99,7 @@ class Database:
             self.writer_lock = WriterLock(sidecar(parsed.database or "", ".lock"))
             self.counters = SharedCounters(sidecar(parsed.database or "", ".ratelimits"))
         self.engine = self._create_engine(parsed)
+        self.prepared = PreparedStatements(self.engine.dialect)
         # Writers of a SQLite file queue on the file lock (an in-memory one needs none).
         self._file_locked = self.writer_lock is not None and self._memory_lock is None
         # A read-only transaction sees one snapshot on every database (SQLite's always do).
@@ -162,12 +171,12 @@ class Database:
         self,
         *,
         write: bool = True,
-        read_first: Callable[[Connection], None] | None = None,
+        read_first: Callable[[Transaction], None] | None = None,
         keep_connection: bool = False,
     ) -> Iterator[Transaction]:
         """Like `transaction`, yielding the Transaction (its session opened on first use).
 
-        `read_first` runs on the connection before the caller's work. Where writers queue
+        `read_first` runs in the transaction before the caller's work. Where writers queue
         for a lock (a SQLite file), a write transaction runs it in a read transaction of
         its own before taking the lock, so the lock is held for less time: it suits reads
         whose answer may be a moment old. Elsewhere it opens the transaction.
@@ -184,7 +193,7 @@ class Database:
                 if read_first is not None and write and self._file_locked:
                     connection.execution_options(**self._begin_options[False])
                     with connection.begin():
-                        read_first(connection)
+                        read_first(Transaction(connection, self.prepared))
                     read_first = None
                 with self._writer(write):
                     connection.execution_options(**self._begin_options[write])
@@ -213,13 +222,13 @@ class Database:
 
     @contextmanager
     def _begun(
-        self, connection: Connection, read_first: Callable[[Connection], None] | None
+        self, connection: Connection, read_first: Callable[[Transaction], None] | None
     ) -> Iterator[Transaction]:
-        unit = Transaction(connection)
+        unit = Transaction(connection, self.prepared)
         try:
             with connection.begin():
                 if read_first is not None:
-                    read_first(connection)
+                    read_first(unit)
                 yield unit
                 if unit._session is not None:
                     unit._session.flush()

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import inspect, text
 
 from sandbox.app import create_app, shutdown
 from sandbox.config import SandboxConfig
@@ -16,7 +16,7 @@ from sandbox.handlers import HANDLERS
 from sandbox.ids import new_id
 from sandbox.routing import check_handlers
 from sandbox.spec import SpecMismatch, load_spec
-from sandbox.storage.database import Database
+from sandbox.storage.database import Database, Transaction
 
 from .conftest import BASE, key_for
 
@@ -88,7 +88,7 @@ def test_a_write_reads_ahead_before_it_queues_for_the_write_lock(tmp_path: Path)
     thread.start()
     time.sleep(0.05)
 
-    def read_first(connection: Connection) -> None:
+    def read_first(_transaction: Transaction) -> None:
         lock_free_at_read.append(other_writer_done.is_set())
         read_ahead_ran.set()
 

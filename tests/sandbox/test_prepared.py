@@ -1,0 +1,77 @@
+"""Prepared statements read exactly what `Connection.execute` reads, on every database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
+
+from sandbox.pagination import listing
+from sandbox.storage.crm import Contact, Deal
+from sandbox.storage.database import Database
+from sandbox.storage.prepared import Prepared
+from sandbox.storage.rows import columns_of
+
+
+@pytest.fixture
+def database(app: Flask) -> Iterator[Database]:
+    yield app.extensions["sandbox"].database
+
+
+def test_a_page_reads_the_same_rows_and_values_either_way(database: Database) -> None:
+    with database.engine.connect() as connection:
+        company_id, business_id, stage = connection.execute(
+            select(Deal.company_id, Deal.business_id, Deal.stage)
+            .group_by(Deal.company_id, Deal.business_id, Deal.stage)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).one()
+    shape = listing(Deal, ("stage",))
+    values = {"company_id": company_id, "business_id": business_id, "stage": stage}
+    values |= {"limit": 3, "offset": 1}
+    with database.unit(write=False) as unit:
+        expected = [row._asdict() for row in unit.connection.execute(shape.rows, values)]
+        got = [row._asdict() for row in unit.rows(shape.rows, values)]
+    assert len(got) == 3 and got == expected
+    assert [type(v) for row in got for v in row.values()] == [
+        type(v) for row in expected for v in row.values()
+    ]
+
+
+def test_a_bound_default_and_json_and_null_values_come_through(database: Database) -> None:
+    statement = (
+        select(*columns_of(Contact))
+        .where(Contact.last_name.is_not(None) | Contact.last_name.is_(None))
+        .where(Contact.first_name != bindparam("unlikely", "no one is called this"))
+        .order_by(Contact.id)
+        .limit(3)
+    )
+    with database.unit(write=False) as unit:
+        expected = [tuple(row) for row in unit.connection.execute(statement)]
+        got = [tuple(row) for row in unit.rows(statement, {})]
+    assert got == expected and len(got) == 3
+    assert all(isinstance(row[columns_of(Contact).index(_tags())], list) for row in got)
+
+
+def _tags() -> object:
+    return next(c for c in columns_of(Contact) if c.key == "tags")
+
+
+def test_a_missing_value_or_a_failing_statement_raises_sqlalchemys_errors(
+    database: Database,
+) -> None:
+    needs_id = select(Contact.id).where(Contact.id == bindparam("id"))
+    with pytest.raises(InvalidRequestError, match="'id'"), database.unit(write=False) as unit:
+        unit.rows(needs_id, {})
+    fails = select(literal_column("no_such_column")).select_from(Contact.__table__)
+    with pytest.raises(DBAPIError, match="no_such_column"), database.unit(write=False) as unit:
+        unit.rows(fails, {})
+
+
+def test_a_statement_completed_at_execution_is_refused(database: Database) -> None:
+    statement = select(Contact.id).where(Contact.id.in_(bindparam("ids", expanding=True)))
+    with pytest.raises(ValueError, match="post-compiled"):
+        Prepared(statement, database.engine.dialect)
