@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Row, Select, bindparam, select
+from sqlalchemy import Connection, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from sandbox import clock
@@ -16,7 +16,7 @@ from sandbox.errors import NotFound, Unauthorized
 from sandbox.spec import Operation, Spec
 from sandbox.storage.core import Company
 from sandbox.storage.database import Transaction
-from sandbox.storage.rows import inserting
+from sandbox.storage.rows import completed, inserting
 
 Reply = tuple[int, Any]
 Model = TypeVar("Model")
@@ -112,13 +112,13 @@ class RequestContext:
             raise NotFound(f"No {what} with id {resource_id}")
         return row
 
-    def insert(self, model: type, **values: Any) -> Row[Any]:
-        """Write one new `model` row with a single INSERT (no ORM unit of work).
+    def insert(self, model: type, **values: Any) -> Any:
+        """Write one new `model` row with a single prepared INSERT (no ORM unit of work).
 
-        Returns the row as stored, defaults applied, for `model.to_api`. Use it where the
-        handler does not change the resource again in the same request.
+        Returns the row as stored (a named tuple), defaults applied, for `model.to_api`.
+        Use it where the handler does not change the resource again in the same request.
         """
-        return self.connection.execute(inserting(model), values).one()
+        return self.transaction.rows(inserting(model), completed(model, values))[0]
 
     def given(self, names: Iterable[str]) -> dict[str, Any]:
         """The body's values of those fields of `names` that it holds."""

@@ -46,7 +46,7 @@ class Prepared:
             )
             for name, bind in compiled.binds.items()
         ]
-        columns = list(statement.selected_columns) if isinstance(statement, ReturnsRows) else []
+        columns = list(statement.exported_columns) if isinstance(statement, ReturnsRows) else []
         self._record = namedtuple("Record", [c.key for c in columns], rename=True)  # type: ignore[misc]
         results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
         self._results = [(i, p) for i, p in enumerate(results) if p is not None]

@@ -1,4 +1,4 @@
-"""Prepared statements read exactly what `Connection.execute` reads, on every database."""
+"""Prepared statements read and write exactly what `Connection.execute` would."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy import JSON, String, bindparam, func, literal_column, select
 from sqlalchemy.exc import DBAPIError, InvalidRequestError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sandbox.pagination import listing
 from sandbox.storage.crm import Contact, Deal
 from sandbox.storage.database import Database
 from sandbox.storage.prepared import Prepared
-from sandbox.storage.rows import columns_of
+from sandbox.storage.rows import columns_of, completed, inserting
 
 
 @pytest.fixture
@@ -75,3 +76,50 @@ def test_a_statement_completed_at_execution_is_refused(database: Database) -> No
     statement = select(Contact.id).where(Contact.id.in_(bindparam("ids", expanding=True)))
     with pytest.raises(ValueError, match="post-compiled"):
         Prepared(statement, database.engine.dialect)
+
+
+def test_an_insert_leaves_out_columns_at_their_defaults() -> None:
+    first = completed(Contact, {"id": "con_1", "first_name": "Ann"})
+    second = completed(Contact, {"id": "con_2", "first_name": "Bo", "email": "b@example.com"})
+    assert first["tags"] == [] and first["tags"] is not second["tags"]  # made per row
+    assert first["email"] is None and second["email"] == "b@example.com"
+    assert set(first) == {column.key for column in Contact.__table__.columns}
+
+
+class _Other(DeclarativeBase):
+    pass
+
+
+class _Stamped(_Other):
+    __tablename__ = "stamped"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[str] = mapped_column(String(32), server_default="now")
+
+
+class _Doc(_Other):
+    __tablename__ = "docs_left_out"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    body: Mapped[dict | None] = mapped_column(JSON)
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+
+
+def test_a_prepared_insert_stores_what_leaving_columns_out_stores(database: Database) -> None:
+    _Doc.__table__.create(database.engine)
+    table = _Doc.__table__
+    try:
+        with database.unit() as unit:
+            made = unit.rows(inserting(_Doc), completed(_Doc, {"id": "prepared"}))[0]
+            unit.connection.execute(table.insert().values(id="left-out", tags=[]))
+        with database.unit(write=False) as unit:
+            stored = unit.connection.execute(
+                select(table.c.id, table.c.body.is_(None), table.c.tags).order_by(table.c.id)
+            ).all()
+    finally:
+        _Doc.__table__.drop(database.engine)
+    assert made.body is None and made.tags == []
+    assert [tuple(row)[1:] for row in stored] == [(True, []), (True, [])]
+
+
+def test_an_insert_refuses_a_model_with_a_default_only_sql_applies() -> None:
+    with pytest.raises(TypeError, match="_Stamped.at"):
+        inserting(_Stamped)
