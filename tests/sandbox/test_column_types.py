@@ -21,9 +21,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import StatementError
 
-from sandbox.storage.base import UtcDateTime
+from sandbox.storage.base import UtcDateTime, iso
 from sandbox.storage.database import Database
 
+NEW_YORK_WINTER = timezone(timedelta(hours=-5))
 METADATA = MetaData()
 STAMPS = Table(
     "stamps", METADATA, Column("id", Integer, primary_key=True), Column("at", UtcDateTime)
@@ -97,3 +98,20 @@ def test_sqlite_json_reads_back_what_was_stored(tmp_path: Path, value: object) -
         got = connection.execute(select(DOCS.c.body)).scalar_one()
     database.dispose()
     assert got == value and repr(got) == repr(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (datetime(2026, 3, 1, 1, 2, 3, tzinfo=UTC), "2026-03-01T01:02:03Z"),
+        (datetime(2026, 3, 1, 1, 2, 3, 4500, tzinfo=UTC), "2026-03-01T01:02:03.004500Z"),
+        (
+            datetime(2026, 3, 1, 1, 2, 3, tzinfo=timezone(timedelta(hours=-5))),
+            "2026-03-01T06:02:03Z",
+        ),
+        (datetime(1, 1, 1, tzinfo=UTC), "0001-01-01T00:00:00Z"),
+        (None, None),
+    ],
+)
+def test_iso_writes_rfc_3339_in_utc_with_a_z(value: datetime | None, text: str | None) -> None:
+    assert iso(value) == text
