@@ -53,6 +53,7 @@ def create_app(config: SandboxConfig) -> Flask:
         settings={"seed": config.seed},
         event_sink=record_event,
         write_context=clock_and_subscribers,
+        body_timeout_seconds=config.body_timeout_seconds,
     )
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = spec.max_request_bytes

@@ -23,6 +23,8 @@ class SandboxConfig:
     `rate_limit_scale` multiplies every plan's requests-per-minute limit; 0 lifts rate
     limits (for long contract runs). `strict_responses` validates every response against
     the spec with openapi-core and answers 500 when a handler goes off-spec.
+    `body_timeout_seconds` is how long a served request's body may stop arriving before
+    the request is answered 400 and its connection closed.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -32,6 +34,7 @@ class SandboxConfig:
     spec_path: Path | None = None
     webhook_worker: bool = True
     webhook_poll_seconds: float = 0.5
+    body_timeout_seconds: float = 10.0
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -47,5 +50,7 @@ class SandboxConfig:
             values["strict_responses"] = env["SANDBOX_STRICT"] not in ("", "0", "false")
         if "SANDBOX_RATE_LIMIT_SCALE" in env:
             values["rate_limit_scale"] = float(env["SANDBOX_RATE_LIMIT_SCALE"])
+        if "SANDBOX_BODY_TIMEOUT" in env:
+            values["body_timeout_seconds"] = float(env["SANDBOX_BODY_TIMEOUT"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

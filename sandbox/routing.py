@@ -7,8 +7,10 @@ business → transaction {idempotency claim → handler → stored replay} → h
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +19,7 @@ from typing import Any
 import orjson
 from flask import Flask, Response, g, request
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import ClientDisconnected
 
 from sandbox import auth, clock, idempotency, validation
 from sandbox.context import EventSink, Reply, RequestContext, clock_now
@@ -60,6 +63,8 @@ class Pipeline:
         Callable[[Transaction, str, str], tuple[datetime, list[tuple[str, list[str]]]]] | None
     ) = None
     settings: dict[str, Any] = field(default_factory=dict)
+    # How long a body may stop arriving (gunicorn's socket) before the request fails.
+    body_timeout_seconds: float = 10.0
 
 
 @dataclass(slots=True)
@@ -168,7 +173,7 @@ def _body(pipeline: Pipeline, op: Operation) -> Any:
     """The parsed JSON body: 415 if not JSON, 400 if malformed or required and absent."""
     if op.request_schema is None:
         return None
-    raw = request.get_data(cache=True)
+    raw = _read_body(pipeline.body_timeout_seconds)
     if not raw.strip():
         if op.body_required:
             raise BadRequest("Request body is required", details=[detail("body", "required")])
@@ -184,6 +189,32 @@ def _body(pipeline: Pipeline, op: Operation) -> Any:
     if b"\\u0000" in raw:  # JSON can carry NUL only escaped
         validation.reject_nul(body)
     return body
+
+
+def _read_body(timeout: float) -> bytes:
+    """The raw body; BadRequest if, served by gunicorn, it stops arriving for `timeout` s.
+
+    A worker serves one request at a time: a client that sends headers and then stalls
+    must not hold it. Its connection's read side is shut, so the 400 is the last answer
+    on it.
+    """
+    sock: socket.socket | None = request.environ.get("gunicorn.socket")
+    if sock is None:
+        return request.get_data(cache=True)
+    previous = sock.gettimeout()
+    sock.settimeout(timeout)
+    try:
+        return request.get_data(cache=True)
+    except (TimeoutError, ClientDisconnected) as error:  # werkzeug wraps the timeout
+        with contextlib.suppress(OSError):  # the client may have gone already
+            sock.shutdown(socket.SHUT_RD)
+        if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
+            message = f"Request body stopped arriving: nothing for {timeout:g} s"
+        else:
+            message = "Request body ended before its Content-Length"
+        raise BadRequest(message) from None
+    finally:
+        sock.settimeout(previous)
 
 
 def _reject_constant(name: str) -> Any:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -71,23 +74,17 @@ def test_serve_accepts_a_port_a_stopped_server_left_connections_on() -> None:
     require_free_port("127.0.0.1", port)  # no SystemExit
 
 
-@pytest.mark.slow
-def test_serve_prints_the_url_and_keys_and_answers(tmp_path: Path) -> None:
+@contextmanager
+def serving(tmp_path: Path, *args: str, **env: str) -> Iterator[tuple[int, list[str]]]:
+    """`sandbox serve` on a free port, once it answers: (port, its banner's lines)."""
     port = _free_port()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--db",
-            f"sqlite:///{tmp_path}/s.db",
-        ],
+        [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port)]
+        + ["--db", f"sqlite:///{tmp_path}/s.db", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env={**os.environ, **env},
     )
     try:
         lines = []
@@ -97,9 +94,6 @@ def test_serve_prints_the_url_and_keys_and_answers(tmp_path: Path) -> None:
             lines.append(line)
             if line.startswith("Try:"):
                 break
-        banner = "".join(lines)
-        assert f"http://127.0.0.1:{port}/api/v1" in banner
-        key = next(word for line in lines for word in line.split() if word.startswith("sk_test_"))
         for _ in range(100):
             try:
                 with urllib.request.urlopen(
@@ -109,8 +103,24 @@ def test_serve_prints_the_url_and_keys_and_answers(tmp_path: Path) -> None:
                 break
             except OSError:
                 time.sleep(0.1)
+        yield port, lines
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        process.stdout.close()  # type: ignore[union-attr]
+
+
+def banner_key(lines: list[str]) -> str:
+    return next(word for line in lines for word in line.split() if word.startswith("sk_test_"))
+
+
+@pytest.mark.slow
+def test_serve_prints_the_url_and_keys_and_answers(tmp_path: Path) -> None:
+    with serving(tmp_path) as (port, lines):
+        assert f"http://127.0.0.1:{port}/api/v1" in "".join(lines)
         request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/v1/account", headers={"Authorization": f"Bearer {key}"}
+            f"http://127.0.0.1:{port}/api/v1/account",
+            headers={"Authorization": f"Bearer {banner_key(lines)}"},
         )
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.headers["Server"].startswith("gunicorn")
@@ -123,7 +133,27 @@ def test_serve_prints_the_url_and_keys_and_answers(tmp_path: Path) -> None:
             timeout=60,
         )
         assert second.returncode != 0 and f"Cannot serve on 127.0.0.1:{port}" in second.stderr
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        process.stdout.close()  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+def test_a_stalled_body_is_answered_400_and_frees_the_worker(tmp_path: Path) -> None:
+    with serving(tmp_path, "--workers", "1", SANDBOX_BODY_TIMEOUT="1") as (port, lines):
+        stalled = socket.create_connection(("127.0.0.1", port))
+        stalled.sendall(
+            b"POST /api/v1/crm/contacts HTTP/1.1\r\nHost: sandbox\r\n"
+            + f"Authorization: Bearer {banner_key(lines)}\r\n".encode()
+            + b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+        )
+        # The only worker is busy with the stalled request; this one waits its turn.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:
+            assert answer.status == 200
+        stalled.settimeout(10)
+        received = b""
+        while chunk := stalled.recv(65536):  # the server closes the connection
+            received += chunk
+        stalled.close()
+    head, _, body = received.decode().partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 400")
+    error = json.loads(body)
+    assert error["code"] == "bad_request"
+    assert error["message"] == "Request body stopped arriving: nothing for 1 s"
