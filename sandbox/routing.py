@@ -55,6 +55,8 @@ class Pipeline:
     limiter: RateLimiter
     handlers: Mapping[str, Handler]
     request_log: RequestLog
+    # How long a body may stop arriving (gunicorn's socket) before the request fails.
+    body_timeout_seconds: float
     directory: auth.Directory = field(default_factory=auth.Directory)
     validators: dict[str, RequestValidator] = field(default_factory=dict)
     event_sink: EventSink | None = None
@@ -63,8 +65,6 @@ class Pipeline:
         Callable[[Transaction, str, str], tuple[datetime, list[tuple[str, list[str]]]]] | None
     ) = None
     settings: dict[str, Any] = field(default_factory=dict)
-    # How long a body may stop arriving (gunicorn's socket) before the request fails.
-    body_timeout_seconds: float = 10.0
 
 
 @dataclass(slots=True)
