@@ -57,6 +57,8 @@ def create_app(config: SandboxConfig) -> Flask:
     )
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = spec.max_request_bytes
+    # `//crm//contacts` is no path of the spec: 404, not a redirect to `/crm/contacts`.
+    app.url_map.merge_slashes = False
     app.extensions["sandbox"] = pipeline
     judge = _judge(spec) if config.strict_responses else None
     routing.register(app, pipeline)
@@ -131,11 +133,7 @@ def _install_conventions(
             allowed = sorted(error.valid_methods or [])  # type: ignore[attr-defined]
             return _error_response(MethodNotAllowed(request.method, request.path, allowed))
         if error.code == 413:
-            return _error_response(
-                PayloadTooLarge(
-                    f"Request body is larger than {pipeline.spec.max_request_bytes} bytes"
-                )
-            )
+            return _error_response(PayloadTooLarge(pipeline.spec.max_request_bytes))
         failure = ApiError(error.description)
         failure.status, failure.code = (
             error.code or 500,

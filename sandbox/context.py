@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from sandbox import clock
 from sandbox.auth import UNKNOWN, BusinessInfo, KeyInfo
-from sandbox.errors import NotFound, Unauthorized
+from sandbox.errors import ApiError, NotFound, Unauthorized
 from sandbox.spec import Operation, Spec
 from sandbox.storage.core import Company
 from sandbox.storage.database import Transaction
@@ -58,6 +58,8 @@ class RequestContext:
     event_sink: EventSink | None = None
     # The business's enabled webhooks (id, event types), when read before the transaction.
     subscribers: list[tuple[str, list[str]]] | None = None
+    # Per item of a batch body (`x-per-item-errors`), why that item cannot be stored.
+    item_errors: Mapping[int, ApiError] = field(default_factory=dict)
     _company: Company | None = field(default=None, repr=False)
     _now: datetime | None = field(default=None, repr=False)
 

@@ -85,6 +85,9 @@ class PayloadTooLarge(ApiError):
 
     status, code, default_message = 413, "payload_too_large", "Request body is too large"
 
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Request body is larger than {limit} bytes")
+
 
 class UnsupportedMediaType(ApiError):
     """415: a body that is not application/json."""

@@ -18,15 +18,17 @@ from typing import Any
 
 import orjson
 from flask import Flask, Response, g, request
+from gunicorn.http.errors import ParseException
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import ClientDisconnected
 
-from sandbox import auth, clock, idempotency, validation
+from sandbox import auth, bodies, clock, idempotency
 from sandbox.context import EventSink, Reply, RequestContext, clock_now
 from sandbox.errors import (
     ApiError,
     BadRequest,
     MethodNotAllowed,
+    PayloadTooLarge,
     Unauthorized,
     UnsupportedMediaType,
     detail,
@@ -143,13 +145,20 @@ def count_request(pipeline: Pipeline, call: Call) -> None:
     if token.startswith(auth.TEST_PREFIX):
         key = pipeline.directory.key(pipeline.database, token)
     if key is not None:
-        bucket, plan = f"key:{key.id}", pipeline.spec.plans[key.plan]
+        plan = pipeline.spec.plans[key.plan]
+        rate = pipeline.limiter.hit(f"key:{key.id}", plan.requests_per_minute)
     else:
-        bucket, plan = f"anon:{request.remote_addr}", pipeline.spec.plans[ANONYMOUS_PLAN]
-    rate = call.rate = pipeline.limiter.hit(bucket, plan.requests_per_minute)
+        rate = count_anonymous(pipeline, request.remote_addr or "")
+    call.rate = rate
     call.identity = key
     if rate.exceeded:
         raise rate.error()
+
+
+def count_anonymous(pipeline: Pipeline, address: str) -> RateState:
+    """Count a request without a known key in its address's bucket, at the lowest plan."""
+    plan = pipeline.spec.plans[ANONYMOUS_PLAN]
+    return pipeline.limiter.hit(f"anon:{address}", plan.requests_per_minute)
 
 
 def _view(
@@ -169,56 +178,67 @@ def _view(
     return view
 
 
-def _body(pipeline: Pipeline, op: Operation) -> Any:
+def _body(pipeline: Pipeline, op: Operation) -> bodies.Body | None:
     """The parsed JSON body: 415 if not JSON, 400 if malformed or required and absent."""
     if op.request_schema is None:
         return None
-    raw = _read_body(pipeline.body_timeout_seconds)
+    raw = _read_body(pipeline.body_timeout_seconds, pipeline.spec.max_request_bytes)
     if not raw.strip():
         if op.body_required:
             raise BadRequest("Request body is required", details=[detail("body", "required")])
-        return {}
+        return bodies.Body({}, raw)
     if request.mimetype != "application/json":
         raise UnsupportedMediaType(
             f"Request body must be application/json, not {request.mimetype or 'untyped'}"
         )
-    try:
-        body = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise BadRequest(f"Malformed JSON: {error}") from None
-    if b"\\u0000" in raw:  # JSON can carry NUL only escaped
-        validation.reject_nul(body)
-    return body
+    return bodies.parse_json(raw, pipeline.spec.max_body_depth)
 
 
-def _read_body(timeout: float) -> bytes:
-    """The raw body; BadRequest if, served by gunicorn, it stops arriving for `timeout` s.
+def _read_body(timeout: float, limit: int) -> bytes:
+    """The raw body, at most `limit` bytes (PayloadTooLarge past it, chunked bodies too).
 
-    A worker serves one request at a time: a client that sends headers and then stalls
-    must not hold it. Its connection's read side is shut, so the 400 is the last answer
-    on it.
+    BadRequest if, served by gunicorn, the body stops arriving for `timeout` s: a worker
+    serves one request at a time, and a client that sends headers and then stalls must
+    not hold it. On either failure the connection's read side is shut, so the error is
+    the last answer on it and the rest of the body is never read.
     """
     sock: socket.socket | None = request.environ.get("gunicorn.socket")
     if sock is None:
-        return request.get_data(cache=True)
+        return _whole_body(limit)
     previous = sock.gettimeout()
     sock.settimeout(timeout)
     try:
-        return request.get_data(cache=True)
+        return _whole_body(limit)
     except (TimeoutError, ClientDisconnected) as error:  # werkzeug wraps the timeout
-        with contextlib.suppress(OSError):  # the client may have gone already
-            sock.shutdown(socket.SHUT_RD)
+        _stop_reading(sock)
         if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
             message = f"Request body stopped arriving: nothing for {timeout:g} s"
         else:
             message = "Request body ended before its Content-Length"
         raise BadRequest(message) from None
+    except PayloadTooLarge:
+        _stop_reading(sock)
+        raise
+    except ParseException as error:  # gunicorn reads chunked framing as the body is read
+        _stop_reading(sock)
+        raise BadRequest(f"Malformed chunked body: {error}") from None
     finally:
         sock.settimeout(previous)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+def _whole_body(limit: int) -> bytes:
+    """The body; a body without Content-Length (chunked) is read to `limit` bytes at most."""
+    raw = request.get_data(cache=True)
+    # werkzeug stops a chunked body at the limit without saying so: one byte more says.
+    if request.content_length is None and len(raw) >= limit:
+        if request.environ["wsgi.input"].read(1):
+            raise PayloadTooLarge(limit)
+    return raw
+
+
+def _stop_reading(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # the client may have gone already
+        sock.shutdown(socket.SHUT_RD)
 
 
 def serve(pipeline: Pipeline, op: Operation, path_args: dict[str, str], call: Call) -> Response:
@@ -295,6 +315,7 @@ def _run(
             settings=pipeline.settings,
             event_sink=pipeline.event_sink,
             subscribers=ahead.get("subscribers"),
+            item_errors=valid.item_errors,
         )
         if "now" in ahead:
             ctx.now = ahead["now"]

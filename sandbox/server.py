@@ -12,11 +12,17 @@ from gunicorn.app.base import BaseApplication
 
 from sandbox.app import create_app, start_webhook_worker
 from sandbox.config import SandboxConfig
+from sandbox.worker import EnvelopeWorker
 
 # A thread back from the database waits for the GIL until the running thread yields it,
 # by default after 5 ms. A writer waits so with SQLite's write lock held, and every other
 # writer waits behind it: a short interval keeps the lock's hold time near its work.
 SWITCH_INTERVAL_SECONDS = 0.0005
+# gunicorn reads no request line longer than this, whatever its setting says.
+MAX_REQUEST_LINE = 8190
+# At most this many request headers, each at most this long (gunicorn's defaults): past
+# either, 431 `header_fields_too_large`.
+MAX_HEADER_FIELDS, MAX_HEADER_FIELD_BYTES = 100, 8190
 
 
 class SandboxServer(BaseApplication):
@@ -77,6 +83,11 @@ def serve(config: SandboxConfig, *, host: str, port: int, workers: int, threads:
     require_free_port(host, port)
     app = create_app(dataclasses.replace(config, webhook_worker=False))
     banner(app, host, port)
+    spec = app.extensions["sandbox"].spec
+    if not 0 < spec.max_request_line_bytes <= MAX_REQUEST_LINE:
+        raise SystemExit(
+            f"x-max-request-line-bytes must be 1 to {MAX_REQUEST_LINE} (gunicorn's maximum)"
+        )
 
     def post_fork(_server: Any, _worker: Any) -> None:
         # Connections opened in the master must not be shared with the children.
@@ -89,13 +100,15 @@ def serve(config: SandboxConfig, *, host: str, port: int, workers: int, threads:
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
         "preload_app": True,
         "post_fork": post_fork,
         "timeout": 60,
-        # No request-line limit of the server's own: a long URL reaches the app, which
-        # answers in the envelope (gunicorn's own 414 is an HTML page without headers).
-        "limit_request_line": 0,
+        # What gunicorn's parser refuses (a request line over the spec's limit, too many
+        # or too large headers, a malformed request) is answered with the envelope.
+        "worker_class": EnvelopeWorker,
+        "limit_request_line": spec.max_request_line_bytes,
+        "limit_request_fields": MAX_HEADER_FIELDS,
+        "limit_request_field_size": MAX_HEADER_FIELD_BYTES,
         # Each worker listens on its own socket and the kernel spreads new connections
         # over them, so kept-alive clients load every worker, not whichever accepted first.
         "reuse_port": True,

@@ -83,6 +83,10 @@ class Spec:
     plans: dict[str, Plan]
     test_mode: dict[str, Any]
     max_request_bytes: int
+    # The longest request line (method, URL, version) the server reads: gunicorn's maximum.
+    max_request_line_bytes: int = 8190
+    # How deep any request body may nest; deeper is 400.
+    max_body_depth: int = 128
 
     def resolve(self, node: dict[str, Any]) -> dict[str, Any]:
         """Follow local `$ref`s until a node that is not a reference."""
@@ -151,4 +155,6 @@ def load_spec(path: Path = SPEC_PATH) -> Spec:
         plans=plans,
         test_mode=raw["x-test-mode"],
         max_request_bytes=int(raw["x-max-request-bytes"]),
+        max_request_line_bytes=int(raw["x-max-request-line-bytes"]),
+        max_body_depth=int(raw["x-max-body-depth"]),
     )

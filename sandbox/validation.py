@@ -7,13 +7,16 @@ body, built at start-up from the spec's own schemas. A missing required field is
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import jsonschema_rs
 
-from sandbox.errors import BadRequest, ValidationFailed, detail
+from sandbox import bodies
+from sandbox.errors import ApiError, BadRequest, ValidationFailed, detail
 from sandbox.spec import Operation, Spec
 
 INTEGER = re.compile(r"^-?[0-9]+$")
@@ -45,6 +48,14 @@ MESSAGES = {
     "unknown_field": "Unknown field: {field}",
 }
 GENERIC_MESSAGE = "Field '{field}' is invalid: {reason}"
+PROBLEM_MESSAGES = {
+    bodies.INVALID_CHARACTERS: (
+        "Field '{field}' contains a character text may not hold: NUL (U+0000) or a lone "
+        "UTF-16 surrogate"
+    ),
+    bodies.NOT_FINITE: "Field '{field}' is a number past a double's range (it must be finite)",
+    bodies.TOO_DEEP: "Field '{field}' nests deeper than {limit} levels",
+}
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,8 @@ class ValidRequest:
     query: dict[str, Any]
     headers: dict[str, str]
     body: Any
+    # Per item of a batch (`x-per-item-errors`), what makes that item unstorable.
+    item_errors: dict[int, ApiError] = dataclasses.field(default_factory=dict)
 
 
 def field_path(parts: list[Any]) -> str:
@@ -65,11 +78,11 @@ def field_path(parts: list[Any]) -> str:
     return out
 
 
-def _describe(error: Any) -> tuple[dict[str, Any], bool, str]:
-    """(detail, is_missing_field, message) for one jsonschema-rs error."""
+def _describe(error: Any, prefix: list[Any]) -> tuple[dict[str, Any], bool, str]:
+    """(detail, is_missing_field, message) for one jsonschema-rs error, its path after `prefix`."""
     kind = error.kind
     name = type(kind).__name__
-    path = list(error.instance_path)
+    path = [*prefix, *error.instance_path]
     if name == "Required":
         field = field_path([*path, kind.property])
         return detail(field, "required"), True, MESSAGES["required"].format(field=field)
@@ -89,11 +102,17 @@ def _describe(error: Any) -> tuple[dict[str, Any], bool, str]:
     return detail(field, code, error.instance), False, message
 
 
-def raise_for(errors: list[Any]) -> None:
-    """Raise BadRequest (a field is missing) or ValidationFailed, if there are errors."""
-    if not errors:
+def raise_for(errors: list[Any], prefix: list[Any] | None = None) -> None:
+    """Raise BadRequest (a field is missing) or ValidationFailed, if there are errors.
+
+    Fields are named by their path after `prefix` (the path of the value validated).
+    """
+    _raise_described([_describe(e, prefix or []) for e in errors])
+
+
+def _raise_described(described: list[tuple[dict[str, Any], bool, str]]) -> None:
+    if not described:
         return
-    described = [_describe(e) for e in errors]
     details = [d for d, _, _ in described]
     missing = [m for _, is_missing, m in described if is_missing]
     if missing:
@@ -101,28 +120,31 @@ def raise_for(errors: list[Any]) -> None:
     raise ValidationFailed(described[0][2], details=details)
 
 
-def nul_fields(value: Any, path: list[Any] | None = None) -> list[str]:
-    """Paths of every string (key or value) in `value` that holds a NUL character."""
-    path = path or []
-    if isinstance(value, str):
-        return [field_path(path) or "body"] if "\x00" in value else []
-    found = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += [field_path([*path, key])] if "\x00" in key else nul_fields(item, [*path, key])
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += nul_fields(item, [*path, index])
-    return found
+def _field(path: bodies.Path) -> str:
+    """A body path as a field name, any lone surrogate in a key written as its escape."""
+    return field_path(
+        [p if isinstance(p, int) or not bodies.BAD_TEXT.search(p) else _escaped(p) for p in path]
+    )
 
 
-def reject_nul(value: Any) -> None:
-    """ValidationFailed naming each field whose text holds NUL (no database stores it)."""
-    if fields := nul_fields(value):
-        raise ValidationFailed(
-            f"Field '{fields[0]}' contains the NUL character (U+0000), which text may not hold",
-            details=[detail(field, "invalid_characters") for field in fields],
-        )
+def _escaped(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode()
+
+
+def problems_error(problems: list[bodies.Problem], prefix: bodies.Path = ()) -> ValidationFailed:
+    """The 422 naming every field of `problems` (paths under `prefix`)."""
+    details = [detail(_field((*prefix, *p.path)) or "body", p.error) for p in problems]
+    message = PROBLEM_MESSAGES[problems[0].error]
+    return ValidationFailed(
+        message.format(field=details[0]["field"], limit=problems[0].limit), details=details
+    )
+
+
+def reject_unreadable(value: Any) -> None:
+    """ValidationFailed naming each string (key or value) that holds NUL or a lone surrogate."""
+    problems, _ = bodies.scan(value, max_depth=2)
+    if problems:
+        raise problems_error(problems)
 
 
 def _coerce(value: str, schema: dict[str, Any]) -> Any:
@@ -131,7 +153,8 @@ def _coerce(value: str, schema: dict[str, Any]) -> Any:
     if kind == "integer" and INTEGER.match(value):
         return int(value)
     if kind == "number" and NUMBER.match(value):
-        return float(value)
+        number = float(value)
+        return number if math.isfinite(number) else value  # `1e400` stays text: 422
     if kind == "boolean" and value in ("true", "false"):
         return value == "true"
     return value
@@ -153,6 +176,13 @@ def apply_defaults(spec: Spec, schema: dict[str, Any], value: Any) -> Any:
     return value
 
 
+def compiled(spec: Spec, schema: dict[str, Any]) -> Any:
+    """A jsonschema-rs validator of `schema`, its `$ref`s resolved within the spec."""
+    return jsonschema_rs.validator_for(
+        {"components": spec.raw["components"], **schema}, validate_formats=True
+    )
+
+
 class RequestValidator:
     """Validates one operation's parameters and body against the spec."""
 
@@ -170,14 +200,29 @@ class RequestValidator:
         )
         schema = operation.request_schema
         self.body_validator = self._compile(schema) if schema is not None else None
+        self.max_body_depth = spec.max_body_depth
+        self.free_form = free_form_fields(spec, schema) if schema is not None else []
+        self.per_item = per_item_field(spec, schema) if schema is not None else None
+        if self.per_item is not None and not self.per_item.refused_alone:
+            # The items are checked one by one, skipping those the scan refused.
+            self.body_validator = self._compile(without_items(spec, schema, self.per_item.field))
+        self.shallowest = min([self.max_body_depth, *(limit for _, limit in self.free_form)])
 
     def _compile(self, schema: dict[str, Any]) -> Any:
-        root = {"components": self.spec.raw["components"], **schema}
-        return jsonschema_rs.validator_for(root, validate_formats=True)
+        return compiled(self.spec, schema)
 
-    def validate(self, path: dict[str, str], query: Any, headers: Any, body: Any) -> ValidRequest:
-        """The validated request; raises BadRequest or ValidationFailed."""
-        reject_nul({**path, **{k: query.get(k) for k in query}})
+    def validate(
+        self, path: dict[str, str], query: Any, headers: Any, body: bodies.Body | None
+    ) -> ValidRequest:
+        """The validated request; raises BadRequest or ValidationFailed.
+
+        The body is scanned before the schema reads it: too deep is BadRequest; text or
+        numbers no store takes, and free-form fields past their `x-max-depth`, are
+        ValidationFailed, except in the items of an `x-per-item-errors` array, where a
+        number or a depth fails that item alone (`item_errors`).
+        """
+        reject_unreadable({**path, **{k: query.get(k) for k in query}})
+        item_errors = self._scan(body) if body is not None else {}
         params: dict[str, Any] = dict(path)
         for p in self.query_params:
             raw = query.get(p["name"])
@@ -197,7 +242,143 @@ class RequestValidator:
         header_values = {
             p["name"]: params[p["name"]] for p in self.header_params if p["name"] in params
         }
+        value = None if body is None else body.value
         if self.body_validator is not None:
-            raise_for(list(self.body_validator.iter_errors(body)))
-            body = apply_defaults(self.spec, self.operation.request_schema or {}, body)
-        return ValidRequest(path=path, query=query_values, headers=header_values, body=body)
+            raise_for(list(self.body_validator.iter_errors(value)))
+            if self.per_item is not None:
+                self._check_items(value.get(self.per_item.field, []), item_errors)
+            value = apply_defaults(self.spec, self.operation.request_schema or {}, value)
+        return ValidRequest(
+            path=path, query=query_values, headers=header_values, body=value,
+            item_errors=item_errors,
+        )
+
+    def _scan(self, body: bodies.Body) -> dict[int, ApiError]:
+        """Raise for what the whole body cannot hold; what each batch item cannot, by index."""
+        if not body.may_hold_problems(self.shallowest):
+            return {}
+        problems, nested_too_deep = bodies.scan(body.value, self.max_body_depth)
+        if nested_too_deep:
+            raise bodies.too_deep(self.max_body_depth)
+        problems += [
+            bodies.Problem(found, bodies.TOO_DEEP, limit)
+            for pattern, limit in self.free_form
+            for found, value in bodies.matches(body.value, pattern)
+            if bodies.depth_over(value, limit)
+        ]
+        per_item: dict[int, list[bodies.Problem]] = {}
+        whole = []
+        for problem in problems:
+            at = problem.path
+            if (
+                self.per_item is not None
+                and len(at) > 1
+                and at[0] == self.per_item.field
+                and isinstance(at[1], int)
+                and problem.error != bodies.INVALID_CHARACTERS
+            ):
+                per_item.setdefault(at[1], []).append(dataclasses.replace(problem, path=at[2:]))
+            else:
+                whole.append(problem)
+        if whole:
+            raise problems_error(whole)
+        return {index: problems_error(found) for index, found in per_item.items()}
+
+    def _check_items(self, items: list[Any], item_errors: dict[int, ApiError]) -> None:
+        """Check each item the scan let through against the item schema.
+
+        An item's failure goes into `item_errors` when the array says items are refused
+        alone (`x-item-schema`); otherwise the failures of every item fail the request.
+        """
+        per_item = self.per_item
+        assert per_item is not None
+        failures = []
+        for index, item in enumerate(items):
+            if index in item_errors:
+                continue
+            if per_item.refused_alone:
+                try:
+                    per_item.validator.check(item)
+                except ApiError as error:
+                    item_errors[index] = error
+            else:
+                prefix = [per_item.field, index]
+                failures += [_describe(e, prefix) for e in per_item.validator.errors(item)]
+        _raise_described(failures)
+
+
+class ItemValidator:
+    """One schema, compiled: free-form fields past their `x-max-depth`, then the schema."""
+
+    def __init__(self, spec: Spec, schema: dict[str, Any]) -> None:
+        self.free_form = free_form_fields(spec, schema)
+        self.validator = compiled(spec, schema)
+
+    def errors(self, value: Any) -> list[Any]:
+        """The schema's errors for `value` (jsonschema-rs errors)."""
+        return list(self.validator.iter_errors(value))
+
+    def check(self, value: Any) -> None:
+        """Raise ValidationFailed (or BadRequest for a missing field) if `value` is off."""
+        too_deep = [
+            bodies.Problem(found, bodies.TOO_DEEP, limit)
+            for pattern, limit in self.free_form
+            for found, node in bodies.matches(value, pattern)
+            if bodies.depth_over(node, limit)
+        ]
+        if too_deep:
+            raise problems_error(too_deep)
+        raise_for(self.errors(value))
+
+
+@dataclass(frozen=True)
+class PerItem:
+    """A batch body's array whose items are checked one by one (`x-per-item-errors`)."""
+
+    field: str
+    validator: ItemValidator
+    # The item schema's failures refuse that item alone (`x-item-schema`), not the request.
+    refused_alone: bool
+
+
+def free_form_fields(spec: Spec, schema: dict[str, Any]) -> list[tuple[bodies.Path, int]]:
+    """(path, x-max-depth) of each free-form field of `schema`; `"*"` stands for any item."""
+    found: list[tuple[bodies.Path, int]] = []
+    stack: list[tuple[dict[str, Any], bodies.Path]] = [(schema, ())]
+    while stack:
+        node, path = stack.pop()
+        node = spec.resolve(node)
+        if "x-max-depth" in node:
+            found.append((path, int(node["x-max-depth"])))
+            continue
+        if len(path) > 8:  # a recursive schema: no free-form field this deep
+            continue
+        for name, prop in (node.get("properties") or {}).items():
+            stack.append((prop, (*path, name)))
+        if isinstance(node.get("items"), dict):
+            stack.append((node["items"], (*path, "*")))
+        for key in ("allOf", "oneOf", "anyOf"):
+            stack.extend((part, path) for part in node.get(key, []))
+    return sorted(found)
+
+
+def per_item_field(spec: Spec, schema: dict[str, Any]) -> PerItem | None:
+    """The top-level array of `schema` marked `x-per-item-errors`, if there is one.
+
+    Its items are checked against `x-item-schema` when the array names one (a failing
+    item is refused alone), else against the array's `items`.
+    """
+    for name, prop in (spec.resolve(schema).get("properties") or {}).items():
+        prop = spec.resolve(prop)
+        if prop.get("x-per-item-errors"):
+            own = prop.get("x-item-schema")
+            item_schema = {"$ref": own} if own else prop.get("items", {})
+            return PerItem(name, ItemValidator(spec, item_schema), refused_alone=bool(own))
+    return None
+
+
+def without_items(spec: Spec, schema: dict[str, Any], field: str) -> dict[str, Any]:
+    """`schema` with any item allowed in its array `field` (checked one by one instead)."""
+    resolved = spec.resolve(schema)
+    array = {**spec.resolve(resolved["properties"][field]), "items": {}}
+    return {**resolved, "properties": {**resolved["properties"], field: array}}

@@ -7,6 +7,7 @@ database did not return are the duplicates.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -34,12 +35,18 @@ def _result(index: int, event_id: str, status: str) -> dict[str, Any]:
 
 
 def ingest(
-    session: Session, company_id: str, business_id: str, items: list[dict[str, Any]], now: datetime
+    session: Session,
+    company_id: str,
+    business_id: str,
+    items: list[dict[str, Any]],
+    now: datetime,
+    refused: Mapping[int, ApiError],
 ) -> list[dict[str, Any]]:
     """Store the items not seen before; one result per item, in order.
 
-    An item is `rejected` if its customer is not in the business (or its time is not
-    real), `duplicate` if its event_id was ingested before or earlier in this batch.
+    An item is `rejected` if it is in `refused` (by index: a value no store takes), if its
+    customer is not in the business or its time is not real; `duplicate` if its event_id
+    was ingested before or earlier in this batch.
     """
     wanted = {item["customer_id"] for item in items}
     known = set(
@@ -57,6 +64,8 @@ def ingest(
     for index, item in enumerate(items):
         event_id = item["event_id"]
         try:
+            if (error := refused.get(index)) is not None:
+                raise error
             if item["customer_id"] not in known:
                 raise ValidationFailed(
                     UNKNOWN_CUSTOMER,

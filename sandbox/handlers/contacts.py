@@ -20,16 +20,16 @@ def list_contacts(ctx: RequestContext) -> Reply:
     search = ctx.query.get("search")
     if not search:
         return newest_first(ctx, Contact)
-    pattern = f"%{search.lower()}%"
+    # `%` and `_` are matched as themselves: `contains` escapes them.
+    text = search.lower()
+    full_name = Contact.first_name + " " + Contact.last_name
     query = ctx.scoped(Contact).where(
         or_(
-            func.lower(Contact.first_name).like(pattern),
-            func.lower(func.coalesce(Contact.last_name, "")).like(pattern),
-            func.lower(func.coalesce(Contact.first_name + " " + Contact.last_name, "")).like(
-                pattern
-            ),
-            func.lower(func.coalesce(Contact.email, "")).like(pattern),
-            func.coalesce(Contact.phone, "").like(pattern),
+            func.lower(Contact.first_name).contains(text, autoescape=True),
+            func.lower(func.coalesce(Contact.last_name, "")).contains(text, autoescape=True),
+            func.lower(func.coalesce(full_name, "")).contains(text, autoescape=True),
+            func.lower(func.coalesce(Contact.email, "")).contains(text, autoescape=True),
+            func.coalesce(Contact.phone, "").contains(text, autoescape=True),
         )
     )
     return 200, page(ctx, query.order_by(Contact.created_at.desc(), Contact.id.desc()))

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import time
 from typing import Any
-
-import jsonschema_rs
 
 from sandbox import quotas
 from sandbox.context import Reply, RequestContext
@@ -15,10 +12,8 @@ from sandbox.domain.metrics import parse_instant
 from sandbox.errors import ApiError
 from sandbox.handlers.websites import known_websites, require_website, unknown_website
 from sandbox.pagination import page
-from sandbox.spec import Spec
 from sandbox.storage.analytics import Event, instant, micros, store_events
 from sandbox.storage.base import iso
-from sandbox.validation import raise_for
 
 # In ASCII order, so that the time part of an id sorts like the time it encodes.
 DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -49,13 +44,6 @@ def event_ids(count: int) -> list[str]:
         f"evt_{stamp}{''.join(symbols[i : i + RANDOM_LENGTH])}"
         for i in range(0, wanted, RANDOM_LENGTH)
     ]
-
-
-@functools.cache
-def _item_validator(spec: Spec) -> Any:
-    """The spec's EventInput schema, compiled once, to check batch items one by one."""
-    schema = {"components": spec.raw["components"], "$ref": "#/components/schemas/EventInput"}
-    return jsonschema_rs.validator_for(schema, validate_formats=True)
 
 
 def _row(ctx: RequestContext, item: dict[str, Any], name: str, event_id: str) -> dict[str, Any]:
@@ -108,12 +96,12 @@ def track_event_batch(ctx: RequestContext) -> Reply:
     known = known_websites(ctx, {w for w in wanted if isinstance(w, str)})
     if default_website is not None and default_website not in known:
         raise unknown_website(default_website)
-    validator = _item_validator(ctx.spec)
     ids = iter(event_ids(len(items)))
     rows, errors = [], []
     for index, item in enumerate(items):
         try:
-            raise_for(list(validator.iter_errors(item)))
+            if (refused := ctx.item_errors.get(index)) is not None:
+                raise refused
             item = {"website_id": default_website, **item} if default_website else item
             if item.get("website_id") is not None and item["website_id"] not in known:
                 raise unknown_website(item["website_id"])

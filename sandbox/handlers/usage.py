@@ -16,7 +16,7 @@ from sandbox.storage.metering import Customer, Meter, UsageEvent
 def ingest_usage_events(ctx: RequestContext) -> Reply:
     """200 with a result per item: ingested, duplicate (its event_id was seen) or rejected."""
     results = usage.ingest(
-        ctx.session, ctx.company_id, ctx.business.id, ctx.body["events"], ctx.now
+        ctx.session, ctx.company_id, ctx.business.id, ctx.body["events"], ctx.now, ctx.item_errors
     )
     statuses = [result["status"] for result in results]
     return 200, {

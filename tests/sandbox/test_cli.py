@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from sandbox.cli import main
 from sandbox.server import require_free_port
+from tests.sandbox.served import banner_key, serving
 
 
 def test_keys_json_lists_keys_with_company_plan_and_scopes(
@@ -45,12 +42,6 @@ def test_reset_returns_to_the_seeded_keys(
     assert json.loads(capsys.readouterr().out) == seed_one
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -74,49 +65,9 @@ def test_serve_accepts_a_port_a_stopped_server_left_connections_on() -> None:
     require_free_port("127.0.0.1", port)  # no SystemExit
 
 
-@contextmanager
-def serving(tmp_path: Path, *args: str, **env: str) -> Iterator[tuple[int, list[str]]]:
-    """`sandbox serve` on a free port, once it answers: (port, its banner's lines)."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port)]
-        + ["--db", f"sqlite:///{tmp_path}/s.db", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **env},
-    )
-    try:
-        lines = []
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            line = process.stdout.readline()  # type: ignore[union-attr]
-            lines.append(line)
-            if line.startswith("Try:"):
-                break
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/healthz", timeout=2
-                ) as response:
-                    assert response.status == 200
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield port, lines
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        process.stdout.close()  # type: ignore[union-attr]
-
-
-def banner_key(lines: list[str]) -> str:
-    return next(word for line in lines for word in line.split() if word.startswith("sk_test_"))
-
-
 @pytest.mark.slow
 def test_serve_prints_the_url_and_keys_and_answers(tmp_path: Path) -> None:
-    with serving(tmp_path) as (port, lines):
+    with serving(f"sqlite:///{tmp_path}/s.db") as (port, lines):
         assert f"http://127.0.0.1:{port}/api/v1" in "".join(lines)
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/api/v1/account",
@@ -137,7 +88,8 @@ def test_serve_prints_the_url_and_keys_and_answers(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_stalled_body_is_answered_400_and_frees_the_worker(tmp_path: Path) -> None:
-    with serving(tmp_path, "--workers", "1", SANDBOX_BODY_TIMEOUT="1") as (port, lines):
+    url = f"sqlite:///{tmp_path}/s.db"
+    with serving(url, "--workers", "1", SANDBOX_BODY_TIMEOUT="1") as (port, lines):
         stalled = socket.create_connection(("127.0.0.1", port))
         stalled.sendall(
             b"POST /api/v1/crm/contacts HTTP/1.1\r\nHost: sandbox\r\n"

@@ -1,0 +1,64 @@
+"""`sandbox serve` in a child process, on a free loopback port: the real server under test."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(db_url: str, *args: str, **env: str) -> Iterator[tuple[int, list[str]]]:
+    """`sandbox serve --db db_url` on a free port, once it answers: (port, its banner's lines)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port), "--db", db_url, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **env},
+    )
+    try:
+        lines = []
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            line = process.stdout.readline()  # type: ignore[union-attr]
+            lines.append(line)
+            if line.startswith("Try:") or not line:
+                break
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/healthz", timeout=2
+                ) as response:
+                    assert response.status == 200
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port, lines
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        process.stdout.close()  # type: ignore[union-attr]
+
+
+def banner_key(lines: list[str], plan: str | None = None) -> str:
+    """The first full-access key the banner lists (of `plan`, when given)."""
+    return next(
+        word
+        for line in lines
+        if "Full access" in line and (plan is None or f" {plan} " in line)
+        for word in line.split()
+        if word.startswith("sk_test_")
+    )
