@@ -112,19 +112,23 @@ def scan(value: Any, max_depth: int) -> tuple[list[Problem], bool]:
 
 def depth_over(value: Any, limit: int) -> bool:
     """Whether `value` nests more than `limit` levels (reading no deeper than that)."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    stack: list[tuple[Any, int]] = [(value, 0)] if isinstance(value, dict | list) else []
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            if depth == limit:
-                return True
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth + 1) for child in children)
+        if depth == limit:
+            return True
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
     return False
 
 
 def matches(value: Any, pattern: Path) -> Iterator[tuple[Path, Any]]:
     """Each (path, value) in `value` at `pattern`, whose `"*"` parts stand for any index."""
+    if len(pattern) == 1 and pattern[0] != "*":  # the usual case: one field of an object
+        if isinstance(value, dict) and pattern[0] in value:
+            yield pattern, value[pattern[0]]
+        return
     found: list[tuple[Path, Any]] = [((), value)]
     for part in pattern:
         step: list[tuple[Path, Any]] = []
