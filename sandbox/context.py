@@ -19,6 +19,9 @@ from sandbox.storage.database import Transaction
 from sandbox.storage.rows import completed, inserting
 
 Reply = tuple[int, Any]
+# A row lock that lets others read and update the row but not delete it or change its key
+# (PostgreSQL's FOR KEY SHARE, which a foreign key's check takes too); SQLite ignores it.
+KEY_SHARE: dict[str, bool] = {"read": True, "key_share": True}
 Model = TypeVar("Model")
 EventSink = Callable[["RequestContext", str, dict[str, Any]], None]
 CLOCK_OFFSET = select(Company.__table__.c.clock_offset_seconds).where(
@@ -103,9 +106,13 @@ class RequestContext:
             model.business_id == self.business.id,  # type: ignore[attr-defined]
         )
 
-    def get(self, model: type[Model], resource_id: str, what: str) -> Model:
-        """The `model` row with that id in the caller's business; NotFound otherwise."""
-        row = self.session.get(model, resource_id)
+    def get(self, model: type[Model], resource_id: str, what: str, *, lock: bool = False) -> Model:
+        """The `model` row with that id in the caller's business; NotFound otherwise.
+
+        `lock` takes the row lock (FOR UPDATE) until the transaction ends: a state change
+        decided from the row must lock it, so that concurrent changes queue behind it.
+        """
+        row = self.session.get(model, resource_id, with_for_update=lock or None)
         if (
             row is None
             or row.company_id != self.company_id  # type: ignore[attr-defined]

@@ -36,6 +36,7 @@ from sandbox.errors import (
 from sandbox.ratelimit import RateLimiter, RateState
 from sandbox.requestlog import RequestLog
 from sandbox.spec import Operation, Spec, SpecMismatch
+from sandbox.storage import tenancy
 from sandbox.storage.core import Company
 from sandbox.storage.database import Database, Transaction
 from sandbox.validation import RequestValidator
@@ -46,6 +47,9 @@ PATH_PARAM = re.compile(r"\{([^}]+)\}")
 ANONYMOUS_PLAN = "starter"
 # Operations that read the request log see every request this process has served.
 READS_OF_THE_REQUEST_LOG = {"listRequestLog"}
+# Writes that no other write of the company may interleave with (see storage/tenancy.py):
+# a reset rewrites everything; every write reads the webhooks it fans out to.
+EXCLUSIVE_WRITES = {"resetSandbox", "deleteWebhook"}
 
 
 @dataclass
@@ -287,7 +291,11 @@ def _run(
     ahead: dict[str, Any] = {}
 
     def read_ahead(transaction: Transaction) -> None:
-        # What a write reads before taking the write lock (a moment old at worst).
+        # What a write reads before taking the write lock (a moment old at worst). On a
+        # server database this runs in the write transaction, after the company's lock.
+        if write:
+            exclusive = op.operation_id in EXCLUSIVE_WRITES
+            tenancy.lock_company(transaction.connection, key.company_id, exclusive=exclusive)
         businesses = pipeline.directory.businesses(transaction.connection, key.company_id)
         ahead["business"] = auth.business_for(businesses, valid.headers.get("X-Business-Id"))
         if write and pipeline.write_context is not None:

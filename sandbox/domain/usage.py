@@ -49,13 +49,16 @@ def ingest(
     was ingested before or earlier in this batch.
     """
     wanted = {item["customer_id"] for item in items}
+    # Key-share locked, so that none of them is deleted before the events are committed.
     known = set(
         session.scalars(
-            select(Customer.id).where(
+            select(Customer.id)
+            .where(
                 Customer.company_id == company_id,
                 Customer.business_id == business_id,
                 Customer.id.in_(wanted),
             )
+            .with_for_update(read=True, key_share=True)
         )
     )
     results: list[dict[str, Any]] = [{} for _ in items]

@@ -59,8 +59,12 @@ def update_contact(ctx: RequestContext) -> Reply:
 
 
 def delete_contact(ctx: RequestContext) -> Reply:
-    """204; Conflict while deals still refer to the contact. Sends contact.deleted."""
-    contact = ctx.get(Contact, ctx.path["contact_id"], "contact")
+    """204; Conflict while deals still refer to the contact. Sends contact.deleted.
+
+    The contact is locked first: a create referring to it either committed before (and
+    is counted here) or waits, then finds the contact gone.
+    """
+    contact = ctx.get(Contact, ctx.path["contact_id"], "contact", lock=True)
     deals = ctx.session.scalar(
         select(func.count()).select_from(Deal).where(Deal.contact_id == contact.id)
     )

@@ -52,8 +52,12 @@ def update_customer(ctx: RequestContext) -> Reply:
 
 
 def delete_customer(ctx: RequestContext) -> Reply:
-    """204; Conflict once usage events refer to the customer (they are immutable)."""
-    customer = ctx.get(Customer, ctx.path["customer_id"], "customer")
+    """204; Conflict once usage events refer to the customer (they are immutable).
+
+    The customer is locked first, so usage ingested for it concurrently is counted here
+    or finds the customer gone.
+    """
+    customer = ctx.get(Customer, ctx.path["customer_id"], "customer", lock=True)
     usage = ctx.session.scalar(
         select(func.count()).select_from(UsageEvent).where(UsageEvent.customer_id == customer.id)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sandbox.context import Reply, RequestContext
+from sandbox.context import KEY_SHARE, Reply, RequestContext
 from sandbox.errors import ValidationFailed, detail
 from sandbox.handlers.listing import newest_first
 from sandbox.ids import new_id
@@ -15,8 +15,12 @@ FIELDS = ("title", "stage", "amount", "currency", "contact_id")
 
 
 def require_contact(ctx: RequestContext, contact_id: str, field: str = "contact_id") -> Contact:
-    """The contact of the caller's business; 422 naming `field` otherwise."""
-    contact = ctx.session.get(Contact, contact_id)
+    """The contact of the caller's business, key-share locked; 422 naming `field` otherwise.
+
+    The lock (FOR KEY SHARE) keeps the contact from being deleted until the referring row
+    is committed; a delete already under way is waited for, and then the contact is gone.
+    """
+    contact = ctx.session.get(Contact, contact_id, with_for_update=KEY_SHARE)
     if (
         contact is None
         or contact.company_id != ctx.company_id

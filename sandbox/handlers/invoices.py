@@ -64,7 +64,8 @@ def create_invoice(ctx: RequestContext) -> Reply:
     require_contact(ctx, body["contact_id"])
     order = None
     if "order_id" in body:
-        order = require_own(ctx, Order, body["order_id"], "order_id", "an order")
+        # Locked: its status decides the invoice's, and payments change it under the lock.
+        order = require_own(ctx, Order, body["order_id"], "order_id", "an order", lock=True)
     computed = invoicing.totals(body["line_items"], body["tax_rate_bps"])
     if computed.total > (cap := largest_amount(ctx)):
         raise ValidationFailed(

@@ -45,8 +45,11 @@ def get_order(ctx: RequestContext) -> Reply:
 
 
 def cancel_order(ctx: RequestContext) -> Reply:
-    """200 with the canceled order; Conflict once money has moved. Sends order.canceled."""
-    order = ctx.get(Order, ctx.path["order_id"], "order")
+    """200 with the canceled order; Conflict once money has moved. Sends order.canceled.
+
+    The order is locked as payments lock it: a payment under way is waited for.
+    """
+    order = ctx.get(Order, ctx.path["order_id"], "order", lock=True)
     if reason := payments.cancel_refusal(order):
         raise Conflict(reason)
     order.status, order.updated_at = "canceled", ctx.now
