@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from sandbox import docs, requestlog, routing
 from sandbox.config import SandboxConfig
+from sandbox.domain import targets
 from sandbox.domain.delivery import DeliveryWorker
 from sandbox.domain.webhooks import clock_and_subscribers, record_event
 from sandbox.errors import (
@@ -50,7 +51,10 @@ def create_app(config: SandboxConfig) -> Flask:
         limiter=RateLimiter(database, config.rate_limit_scale),
         handlers=HANDLERS,
         request_log=requestlog.RequestLog(database),
-        settings={"seed": config.seed},
+        settings={
+            "seed": config.seed,
+            targets.SETTING: targets.TargetPolicy.from_entries(config.webhook_allow),
+        },
         event_sink=record_event,
         write_context=clock_and_subscribers,
         body_timeout_seconds=config.body_timeout_seconds,
@@ -88,7 +92,11 @@ def _judge(spec: Spec) -> ResponseJudge:
 def start_webhook_worker(app: Flask, config: SandboxConfig) -> None:
     """Start the background thread that delivers webhooks (once per process)."""
     pipeline = app.extensions["sandbox"]
-    worker = DeliveryWorker(pipeline.database, poll_seconds=config.webhook_poll_seconds)
+    worker = DeliveryWorker(
+        pipeline.database,
+        poll_seconds=config.webhook_poll_seconds,
+        targets=pipeline.settings[targets.SETTING],
+    )
     app.extensions["webhook_worker"] = worker
     worker.start()
 

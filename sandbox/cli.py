@@ -68,6 +68,7 @@ def _open(db_url: str, seed: int) -> Database:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from sandbox.domain.targets import TargetPolicy
     from sandbox.server import serve
 
     config = SandboxConfig.from_env(
@@ -75,7 +76,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         seed=args.seed,
         strict_responses=args.strict or None,
         rate_limit_scale=args.rate_limit_scale,
+        webhook_allow=tuple(args.webhook_allow) if args.webhook_allow else None,
     )
+    try:
+        TargetPolicy.from_entries(config.webhook_allow)
+    except ValueError as error:
+        raise SystemExit(f"Cannot serve: webhook allow list: {error}") from None
     return serve(config, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
 
 
@@ -93,12 +99,15 @@ def cmd_reset(args: argparse.Namespace) -> int:
     from sandbox.fixtures import clear_all, seed_all
 
     database = Database(args.db)
-    database.create_schema()
-    with database.transaction() as session:
-        clear_all(session)
-        seed_all(session, args.seed)
-    print(f"Reset {database.url} to the fixtures of seed {args.seed}.")
-    print_keys(fixture_keys(database))
+    try:
+        database.create_schema()
+        with database.transaction() as session:
+            clear_all(session)
+            seed_all(session, args.seed)
+        print(f"Reset {database.url} to the fixtures of seed {args.seed}.")
+        print_keys(fixture_keys(database))
+    finally:
+        database.dispose()
     return 0
 
 
@@ -148,6 +157,14 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="multiply every plan's requests/minute; 0 lifts rate limits (default: 1)",
+    )
+    serve.add_argument(
+        "--webhook-allow",
+        nargs="+",
+        metavar="CIDR_OR_HOST",
+        default=None,
+        help="deliver webhooks only to these hosts or to names resolving into these networks "
+        "(a shared host; default: anywhere but link-local; env SANDBOX_WEBHOOK_ALLOW)",
     )
     serve.set_defaults(func=cmd_serve)
 

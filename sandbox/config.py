@@ -24,7 +24,10 @@ class SandboxConfig:
     limits (for long contract runs). `strict_responses` validates every response against
     the spec with openapi-core and answers 500 when a handler goes off-spec.
     `body_timeout_seconds` is how long a served request's body may stop arriving before
-    the request is answered 400 and its connection closed.
+    the request is answered 400 and its connection closed. `webhook_allow` restricts
+    webhook targets on a shared host: CIDR networks and host names a target must be or
+    resolve into (see sandbox/domain/targets.py); empty, a local sandbox delivers anywhere
+    but link-local addresses.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -35,6 +38,7 @@ class SandboxConfig:
     webhook_worker: bool = True
     webhook_poll_seconds: float = 0.5
     body_timeout_seconds: float = 10.0
+    webhook_allow: tuple[str, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -52,5 +56,8 @@ class SandboxConfig:
             values["rate_limit_scale"] = float(env["SANDBOX_RATE_LIMIT_SCALE"])
         if "SANDBOX_BODY_TIMEOUT" in env:
             values["body_timeout_seconds"] = float(env["SANDBOX_BODY_TIMEOUT"])
+        if "SANDBOX_WEBHOOK_ALLOW" in env:
+            entries = env["SANDBOX_WEBHOOK_ALLOW"].split(",")
+            values["webhook_allow"] = tuple(e.strip() for e in entries if e.strip())
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -7,6 +7,12 @@ with conditional UPDATEs (pending, due, lease free) that mark them with its toke
 goes on only with the rows it marked, so each attempt is made once. POSTs happen outside
 any transaction; a result is recorded only while the claim still holds (a webhook
 deleted meanwhile drops it).
+
+Each attempt resolves the URL's host once and checks it against the target policy
+(sandbox/domain/targets.py) before connecting, then connects to the addresses it checked,
+naming the server after the URL (Host header, TLS SNI and certificate). A refused or
+unresolved target is a failed attempt with no connection made; it follows the retry
+schedule like a receiver that is down, since DNS may change again.
 """
 
 from __future__ import annotations
@@ -18,12 +24,17 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
+from urllib3.exceptions import ConnectTimeoutError
+from urllib3.util import parse_url
 
 from sandbox.domain import signing
+from sandbox.domain.targets import IPAddress, Target, TargetPolicy, TargetRefused, Unresolved
 from sandbox.domain.webhooks import RetryPolicy
 from sandbox.spec import load_spec
 from sandbox.storage.base import utcnow
@@ -38,6 +49,7 @@ CLAIM_BATCH = 20
 RECORD_EVERY_SECONDS = 0.1
 ERRNO = re.compile(r"\[Errno -?\d+\][^'\")]*")
 ERROR_LENGTH = 300
+NOT_DELIVERED = "Not delivered, no connection made: {reason}"
 
 
 @dataclass(frozen=True)
@@ -78,15 +90,46 @@ def describe(error: requests.RequestException, timeout: float) -> str:
     return f"{type(error).__name__}: {text}"[:ERROR_LENGTH]
 
 
+def never_connected(error: requests.ConnectionError) -> bool:
+    """Whether the connection failed before anything was sent (refused, unreachable, timed out)."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(error, requests.ConnectTimeout) or isinstance(reason, ConnectTimeoutError)
+
+
+class PinnedAddressAdapter(HTTPAdapter):
+    """Connects to the address the URL holds, naming the server after the `Host` header.
+
+    The worker puts a checked address in the URL and the subscribed host in `Host`; for
+    HTTPS that host is also the SNI name and the name the certificate must match.
+    """
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert
+        )
+        host = request.headers.get("Host")
+        if host_params["scheme"] == "https" and host:
+            pool_kwargs["server_hostname"] = (parse_url(f"//{host}").host or "").strip("[]")
+        return host_params, pool_kwargs
+
+
 class DeliveryWorker:
     """Delivers due webhook deliveries; `run_due` once, or `start` a daemon thread that polls."""
 
     def __init__(
-        self, database: Database, poll_seconds: float = 0.5, *, policy: RetryPolicy | None = None
+        self,
+        database: Database,
+        poll_seconds: float = 0.5,
+        *,
+        policy: RetryPolicy | None = None,
+        targets: TargetPolicy | None = None,
     ) -> None:
         self.database = database
         self.poll_seconds = poll_seconds
         self.policy = policy or RetryPolicy.from_spec(load_spec())
+        self.targets = targets or TargetPolicy()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._local = threading.local()
@@ -246,7 +289,7 @@ class DeliveryWorker:
             )
 
     def _post(self, job: Job) -> Result:
-        """POST the delivery once; a 2xx within the timeout is a success."""
+        """POST the delivery once, if its target passes; a 2xx within the timeout succeeds."""
         timeout = self.policy.timeout_seconds
         headers = signing.delivery_headers(
             job.secret,
@@ -260,20 +303,40 @@ class DeliveryWorker:
         started = time.perf_counter()
         status_code, error = None, None
         try:
-            response = self._http().post(
-                job.url,
-                data=job.body,
-                headers=headers,
-                timeout=timeout,
-                allow_redirects=False,
-                stream=True,
-            )
+            response = self._send(self.targets.pin(job.url), job.body, headers, timeout)
             status_code = response.status_code
             response.close()
+        except TargetRefused as refusal:
+            error = NOT_DELIVERED.format(reason=refusal)[:ERROR_LENGTH]
+        except Unresolved as failure:
+            error = str(failure)[:ERROR_LENGTH]
         except requests.RequestException as failure:
             error = describe(failure, timeout)
         duration_ms = int((time.perf_counter() - started) * 1000)
         return Result(attempted_at, status_code, error, duration_ms)
+
+    def _send(
+        self, target: Target, body: bytes, headers: dict[str, str], timeout: float
+    ) -> requests.Response:
+        """POST to the target's checked addresses in turn until one takes the connection."""
+
+        def post(address: IPAddress) -> requests.Response:
+            return self._http().post(
+                target.url_at(address),
+                data=body,
+                headers={**headers, "Host": target.host_header},
+                timeout=timeout,
+                allow_redirects=False,
+                stream=True,
+            )
+
+        for address in target.addresses[:-1]:
+            try:
+                return post(address)
+            except requests.ConnectionError as failure:
+                if not never_connected(failure):
+                    raise  # something was sent: trying elsewhere could deliver it twice
+        return post(target.addresses[-1])
 
     def _http(self) -> requests.Session:
         """This thread's HTTP session (kept between attempts)."""
@@ -281,6 +344,9 @@ class DeliveryWorker:
         if http is None:
             http = self._local.http = requests.Session()
             http.trust_env = False  # deliveries go straight to the subscribed URL
+            adapter = PinnedAddressAdapter()
+            http.mount("http://", adapter)
+            http.mount("https://", adapter)
         return http
 
     def _record(self, results: list[tuple[Job, Result]]) -> None:

@@ -2,6 +2,8 @@
 
 The signing secret is returned by createWebhook only. Deliveries are made by the
 delivery worker (sandbox/domain/delivery.py); these handlers only queue and show them.
+A subscribed URL must pass the sandbox's target policy (sandbox/domain/targets.py), which
+the worker checks again at every attempt.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from sqlalchemy import delete, select
 from sandbox.context import Reply, RequestContext
 from sandbox.domain import signing
 from sandbox.domain import webhooks as events
-from sandbox.errors import Conflict, NotFound
+from sandbox.domain.targets import SETTING, TargetPolicy, TargetRefused
+from sandbox.errors import Conflict, NotFound, ValidationFailed, detail
 from sandbox.handlers.listing import newest_first
 from sandbox.ids import new_id
 from sandbox.pagination import page
@@ -26,6 +29,22 @@ from sandbox.storage.webhooks import (
 )
 
 FIELDS = ("url", "events", "description", "enabled")
+TARGET_NOT_ALLOWED = "target_not_allowed"
+DEFAULT_TARGETS = TargetPolicy()  # an app that sets none: a local sandbox's
+
+
+def _admit_url(ctx: RequestContext) -> None:
+    """ValidationFailed (`target_not_allowed` on `url`) if the body's URL may not be subscribed."""
+    if "url" not in ctx.body:
+        return
+    url = ctx.body["url"]
+    try:
+        ctx.settings.get(SETTING, DEFAULT_TARGETS).admit(url)
+    except TargetRefused as refusal:
+        raise ValidationFailed(
+            f"Field 'url' is not an allowed webhook target: {refusal}",
+            details=[detail("url", TARGET_NOT_ALLOWED, url)],
+        ) from None
 
 
 def _serialize(ctx: RequestContext, deliveries: list[WebhookDelivery]) -> list[dict[str, Any]]:
@@ -49,7 +68,11 @@ def list_webhooks(ctx: RequestContext) -> Reply:
 
 
 def create_webhook(ctx: RequestContext) -> Reply:
-    """201 with the webhook and its signing secret (the only time the secret is shown)."""
+    """201 with the webhook and its signing secret (the only time the secret is shown).
+
+    ValidationFailed if the target policy refuses its URL.
+    """
+    _admit_url(ctx)
     webhook = Webhook(
         id=new_id("whk"),
         description=None,
@@ -70,8 +93,12 @@ def get_webhook(ctx: RequestContext) -> Reply:
 
 
 def update_webhook(ctx: RequestContext) -> Reply:
-    """200 with the webhook after changing the fields given; disabled, it gets no new deliveries."""
+    """200 with the webhook after changing the fields given; disabled, it gets no new deliveries.
+
+    ValidationFailed if a new URL is given that the target policy refuses.
+    """
     webhook = ctx.get(Webhook, ctx.path["webhook_id"], "webhook")
+    _admit_url(ctx)
     for name in FIELDS:
         if name in ctx.body:
             setattr(webhook, name, ctx.body[name])
