@@ -201,10 +201,31 @@ def _install_extras(app: Flask, spec: Spec) -> None:
     def healthz() -> Response:
         return routing.json_response(200, routing.to_json({"status": "ok"}))
 
+    @app.get("/")
+    def home() -> Response:
+        """Where to go from the bare host: the API, its reference and its spec."""
+        origin = request.host_url.rstrip("/")
+        return routing.json_response(
+            200,
+            routing.to_json(
+                {
+                    "name": f"{spec.raw.get('info', {}).get('title', 'API')} sandbox",
+                    "version": str(spec.raw.get("info", {}).get("version", "")),
+                    "api": origin + spec.base_path,
+                    "docs": origin + "/docs",
+                    "openapi": origin + "/openapi.yaml",
+                    "openapi_json": origin + "/openapi.json",
+                }
+            ),
+        )
+
     app.register_blueprint(_docs_blueprint(spec.path))
 
 
 @functools.cache
 def _docs_blueprint(spec_path: Path) -> Blueprint:
-    """The reference's blueprint, rendered once per process (it takes a second)."""
-    return docs.blueprint(spec_path)
+    """The reference's blueprint, rendered once per process (it takes a second).
+
+    The spec and the page it serves name the request's host as the API's server.
+    """
+    return docs.blueprint(spec_path, own_servers=True)

@@ -16,13 +16,24 @@ from sandbox.storage.database import Database
 
 TEST_PREFIX = "sk_test_"
 LIVE_PREFIX = "sk_live_"
-BEARER = re.compile(r"^Bearer\s+(\S+)\s*$")
+# The scheme name is case-insensitive (RFC 7235 §2.1): `bearer` and `BEARER` work too.
+BEARER = re.compile(r"^Bearer\s+(\S+)\s*$", re.IGNORECASE)
 
 MISSING = "Missing API key: send 'Authorization: Bearer sk_test_…'"
 MALFORMED = "Malformed Authorization header: expected 'Bearer <key>'"
 LIVE = "Live keys (sk_live_…) never work in the sandbox: use a test key (sk_test_…)"
 NOT_A_KEY = "Malformed API key: sandbox keys start with sk_test_"
 UNKNOWN = "Unknown API key"
+
+
+def token_of(header: str | None) -> str:
+    """The credentials of a Bearer Authorization header as sent, or "" if it is no such header.
+
+    Checks nothing of the token: the rate limiter counts the request by it before
+    `bearer_token` says what is wrong with it.
+    """
+    match = BEARER.match(header) if header else None
+    return match.group(1) if match else ""
 
 
 def bearer_token(header: str | None) -> str:

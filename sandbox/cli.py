@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exc, make_url, select
 
 from sandbox.config import (
     DEFAULT_DATABASE_URL,
@@ -18,9 +20,52 @@ from sandbox.config import (
     DEFAULT_WORKERS,
     SandboxConfig,
 )
-from sandbox.storage.database import Database
+from sandbox.storage.database import Database, normalize_url
 
 Printer = Any
+PACKAGE = "platform-sandbox"
+
+
+def version() -> str:
+    """The installed package's version ("unknown" when run from a bare checkout)."""
+    try:
+        return importlib.metadata.version(PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def check_database_url(url: str) -> None:
+    """SystemExit with one line if `url` is no database URL SQLAlchemy can load a driver for."""
+    if url != ":memory:" and "://" not in url:
+        raise SystemExit(
+            f"--db {url} is not a database URL: write sqlite:///{url} for a SQLite file, "
+            "postgresql://user@host/name for PostgreSQL, or :memory:"
+        )
+    try:
+        parsed = make_url(normalize_url(url))
+    except (exc.ArgumentError, ValueError) as error:
+        # Not echoed: a URL that does not parse may still hold a password.
+        raise SystemExit(f"--db is not a valid database URL: {error}") from None
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (exc.NoSuchModuleError, ImportError) as error:
+        shown = parsed.render_as_string(hide_password=True)
+        raise SystemExit(f"--db {shown}: no driver for this database: {error}") from None
+
+
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """Turns a database that cannot be opened or reached into one line and SystemExit.
+
+    Only connection-level failures (OperationalError, InterfaceError): any other
+    database error is a bug and keeps its traceback.
+    """
+    try:
+        yield
+    except (exc.OperationalError, exc.InterfaceError) as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        shown = make_url(normalize_url(url)).render_as_string(hide_password=True)
+        raise SystemExit(f"Cannot open the database {shown}: {reason}") from None
 
 
 def fixture_keys(database: Database) -> list[dict[str, Any]]:
@@ -123,11 +168,15 @@ def cmd_docs_build(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="sandbox", description="The Platform API sandbox.")
+    root.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = root.add_subparsers(dest="command", required=True)
 
     def with_db(p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "--db", default=DEFAULT_DATABASE_URL, help="SQLAlchemy URL (default: %(default)s)"
+            "--db",
+            default=DEFAULT_DATABASE_URL,
+            help="SQLAlchemy URL, or :memory: for a database that lives as long as the "
+            "command (default: %(default)s)",
         )
         p.add_argument(
             "--seed", type=int, default=DEFAULT_SEED, help="fixture seed (default: %(default)s)"
@@ -198,7 +247,12 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `sandbox` command."""
     args = parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    db_url = getattr(args, "db", None)
+    if db_url is None:
+        return int(args.func(args) or 0)
+    check_database_url(db_url)
+    with database_errors(db_url):
+        return int(args.func(args) or 0)
 
 
 if __name__ == "__main__":

@@ -45,9 +45,24 @@ class BadRequest(ApiError):
 
 
 class Unauthorized(ApiError):
-    """401: missing, malformed, unknown or live API key."""
+    """401: missing, malformed, unknown or live API key; carries `WWW-Authenticate`."""
 
     status, code, default_message = 401, "unauthorized", "Invalid API key"
+    # RFC 7235 §4.1: a 401 names the scheme that would be accepted.
+    challenge = 'Bearer realm="sandbox"'
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            details=details,
+            headers={"WWW-Authenticate": self.challenge, **(headers or {})},
+        )
 
 
 class Forbidden(ApiError):

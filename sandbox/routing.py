@@ -145,7 +145,7 @@ def count_request(pipeline: Pipeline, call: Call) -> None:
     """
     key = None
     header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.startswith("Bearer ") else ""
+    token = auth.token_of(header)
     if token.startswith(auth.TEST_PREFIX):
         key = pipeline.directory.key(pipeline.database, token)
     if key is not None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from sqlalchemy import make_url
 
 from sandbox.app import create_app, start_webhook_worker
 from sandbox.config import SandboxConfig
@@ -23,6 +24,11 @@ MAX_REQUEST_LINE = 8190
 # At most this many request headers, each at most this long (gunicorn's defaults): past
 # either, 431 `header_fields_too_large`.
 MAX_HEADER_FIELDS, MAX_HEADER_FIELD_BYTES = 100, 8190
+# The key the banner exports as SANDBOX_KEY, which the reference's curl examples send.
+FULL_ACCESS = "Full access"
+# An in-memory database lives in one process: one worker serves it, with this many threads
+# at least (its transactions take turns on its one connection).
+MEMORY_THREADS = 4
 
 
 class SandboxServer(BaseApplication):
@@ -42,23 +48,28 @@ class SandboxServer(BaseApplication):
 
 
 def banner(app: Flask, host: str, port: int, out: Any = sys.stdout) -> None:
-    """The base URL and the test keys, printed at start."""
+    """The base URL, the test keys and a command to paste, printed at start."""
     from sandbox.cli import fixture_keys, print_keys
 
     pipeline = app.extensions["sandbox"]
+    database = pipeline.database
     origin = f"http://{host}:{port}"
-    print(f"Platform API sandbox on {origin}{pipeline.spec.base_path}", file=out)
+    base = origin + pipeline.spec.base_path
+    shown = make_url(database.url).render_as_string(hide_password=True)
+    if database.in_memory:
+        shown += " (in memory: its state is lost when the server stops)"
+    print(f"Platform API sandbox on {base}", file=out)
     print(
-        f"  reference: {origin}/docs    spec: {origin}/openapi.yaml"
-        f"    database: {pipeline.database.url}",
+        f"  reference: {origin}/docs    spec: {origin}/openapi.yaml    database: {shown}",
         file=out,
     )
     print("Test keys:", file=out)
-    print_keys(fixture_keys(pipeline.database), out)
-    print(
-        f"Try: curl -H 'Authorization: Bearer <key>' {origin}{pipeline.spec.base_path}/account",
-        file=out,
-    )
+    keys = fixture_keys(database)
+    print_keys(keys, out)
+    full_access = next((k for k in keys if k["label"] == FULL_ACCESS), keys[0] if keys else None)
+    if full_access is not None:
+        print(f"export SANDBOX_KEY={full_access['key']}", file=out)
+    print(f'Try: curl -H "Authorization: Bearer $SANDBOX_KEY" {base}/account', file=out)
     out.flush()
 
 
@@ -79,9 +90,16 @@ def require_free_port(host: str, port: int) -> None:
 
 
 def serve(config: SandboxConfig, *, host: str, port: int, workers: int, threads: int) -> int:
-    """Serve until interrupted; every worker process runs its own webhook delivery thread."""
+    """Serve until interrupted; every worker process runs its own webhook delivery thread.
+
+    An in-memory database is made and seeded in the master and lives on in the one
+    worker forked from it, which keeps the master's connection.
+    """
     require_free_port(host, port)
     app = create_app(dataclasses.replace(config, webhook_worker=False))
+    in_memory = app.extensions["sandbox"].database.in_memory
+    if in_memory:
+        workers, threads = 1, max(threads, MEMORY_THREADS)
     banner(app, host, port)
     spec = app.extensions["sandbox"].spec
     if not 0 < spec.max_request_line_bytes <= MAX_REQUEST_LINE:
@@ -90,8 +108,10 @@ def serve(config: SandboxConfig, *, host: str, port: int, workers: int, threads:
         )
 
     def post_fork(_server: Any, _worker: Any) -> None:
-        # Connections opened in the master must not be shared with the children.
-        app.extensions["sandbox"].database.engine.dispose(close=False)
+        # Connections opened in the master must not be shared with the children; but an
+        # in-memory database is its connection, and only one child takes it over.
+        if not in_memory:
+            app.extensions["sandbox"].database.engine.dispose(close=False)
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         if config.webhook_worker:
             start_webhook_worker(app, config)

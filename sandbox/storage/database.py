@@ -111,6 +111,11 @@ class Database:
             False: reads,
         }
 
+    @property
+    def in_memory(self) -> bool:
+        """True for an in-memory SQLite database: one connection, gone with its process."""
+        return self._memory_lock is not None
+
     def _create_engine(self, parsed: Any) -> Engine:
         if self.dialect != "sqlite":
             return create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
