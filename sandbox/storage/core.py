@@ -88,7 +88,11 @@ class IdempotencyRecord(Base):
 
 
 class RateCounter(Base):
-    """Requests counted in one bucket (a key, or an anonymous caller) during one minute."""
+    """Requests admitted in one bucket (a key, or an anonymous caller) during one second.
+
+    `window` is that second in epoch seconds (rows of minutes, from older sandboxes, are
+    never summed and are deleted like any row past the window).
+    """
 
     __tablename__ = "rate_counters"
 
