@@ -23,6 +23,8 @@ except ImportError:  # pragma: no cover
 METHODS = ("get", "put", "post", "delete", "patch")
 DEFAULT_SPEC = Path(__file__).resolve().parents[1] / "openapi.yaml"
 PAGE_REF = "#/components/schemas/Page"
+# A list answers a page: its own object with these fields, or `allOf` with the shared Page.
+PAGE_FIELDS = {"items", "total", "limit", "offset", "has_more"}
 IDEMPOTENCY_REF = "#/components/parameters/IdempotencyKey"
 STATUS_TABLE_ROW = re.compile(r"^\|\s*(\d{3})\s*\|\s*`([a-z_]+)`", re.MULTILINE)
 # How a field's description says that a schema-valid value can still be refused: a 422
@@ -118,16 +120,18 @@ class Operation:
 
     @property
     def lists(self) -> bool:
-        """True when the 2xx schema is `allOf` with the shared Page schema."""
+        """True when the 2xx schema is a page: the Page fields, or `allOf` with Page."""
         schema = self.success_schema or {}
-        return self.method == "get" and any(
-            part.get("$ref") == PAGE_REF for part in schema.get("allOf", [])
+        return self.method == "get" and (
+            PAGE_FIELDS <= set(schema.get("properties", {}))
+            or any(part.get("$ref") == PAGE_REF for part in schema.get("allOf", []))
         )
 
     @property
     def item_schema(self) -> dict[str, Any] | None:
         """For a list: the schema of one item, resolved."""
-        for part in (self.success_schema or {}).get("allOf", []):
+        schema = self.success_schema or {}
+        for part in [schema, *schema.get("allOf", [])]:
             items = self.spec.resolve(part).get("properties", {}).get("items")
             if items and items.get("items"):
                 return self.spec.resolve(items["items"])

@@ -43,7 +43,19 @@ def _is_list(op: dict[str, Any], spec: dict[str, Any]) -> bool:
     if not media:
         return False
     schema = resolve(spec, media["schema"])
-    return any(part.get("$ref") == PAGE_REF for part in schema.get("allOf", []))
+    if any(part.get("$ref") == PAGE_REF for part in schema.get("allOf", [])):
+        return True
+    # A page of its own (so that generated clients name its item type): the shared Page's
+    # fields, constraints and descriptions, with `items` an array of one schema.
+    page = resolve(spec, {"$ref": PAGE_REF})
+    own = {**schema.get("properties", {}), "items": page["properties"]["items"]}
+    items = schema.get("properties", {}).get("items", {})
+    return (
+        set(schema.get("required", [])) == set(page["required"])
+        and own == page["properties"]
+        and items.get("type") == "array"
+        and bool(items.get("items"))
+    )
 
 
 def _problems(spec: dict[str, Any]) -> list[str]:
