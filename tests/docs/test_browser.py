@@ -97,6 +97,8 @@ def network_events(driver, since_url: str) -> list[dict]:  # noqa: ANN001
 
 
 def test_docs_load_without_errors(server: str, browser, tmp_path: Path) -> None:  # noqa: ANN001
+    from selenium.webdriver.support.wait import WebDriverWait
+
     url = f"{server}/docs"
     browser.get(url)
     assert browser.execute_script("return document.readyState") == "complete"
@@ -104,10 +106,10 @@ def test_docs_load_without_errors(server: str, browser, tmp_path: Path) -> None:
 
     # The sidebar is live: following a link scrolls there and marks it as the current one.
     browser.find_element("css selector", '.sidebar a[href="#createPayment"]').click()
-    browser.implicitly_wait(2)
-    active = browser.find_element("css selector", ".sidebar a.active")
     assert browser.execute_script("return location.hash") == "#createPayment"
-    assert active.get_attribute("href").endswith("#createPayment")
+    # The page marks the link once it has scrolled there: wait for that, up to 5 s.
+    active = '.sidebar a.active[href="#createPayment"]'
+    WebDriverWait(browser, 5).until(lambda b: b.find_elements("css selector", active))
     curl = browser.find_element("id", "createPayment").text
     assert f'curl -X POST "{server}/api/v1/payments"' in curl
 
