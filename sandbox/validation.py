@@ -44,10 +44,13 @@ ERROR_NAMES = {
 }
 MESSAGES = {
     "required": "Missing required field: {field}",
-    "must_be_positive": "Field '{field}' must be a positive integer (cents)",
+    "must_be_positive": "Field '{field}' must be a positive integer",
+    "must_be_positive_amount": "Field '{field}' must be a positive integer (cents)",
     "unknown_field": "Unknown field: {field}",
 }
 GENERIC_MESSAGE = "Field '{field}' is invalid: {reason}"
+# Money fields: amounts in minor units (cents), by the spec's naming convention.
+MONEY_FIELD = re.compile(r"(^|[._])(unit_)?amount$")
 PROBLEM_MESSAGES = {
     bodies.INVALID_CHARACTERS: (
         "Field '{field}' contains a character text may not hold: NUL (U+0000) or a lone "
@@ -78,8 +81,13 @@ def field_path(parts: list[Any]) -> str:
     return out
 
 
-def _describe(error: Any, prefix: list[Any]) -> tuple[dict[str, Any], bool, str]:
-    """(detail, is_missing_field, message) for one jsonschema-rs error, its path after `prefix`."""
+def _describe(
+    error: Any, prefix: list[Any], spec: Spec | None = None
+) -> tuple[dict[str, Any], bool, str]:
+    """(detail, is_missing_field, message) for one jsonschema-rs error, its path after `prefix`.
+
+    `spec` lets a `oneOf` failure say what its alternatives are.
+    """
     kind = error.kind
     name = type(kind).__name__
     path = [*prefix, *error.instance_path]
@@ -95,19 +103,57 @@ def _describe(error: Any, prefix: list[Any]) -> tuple[dict[str, Any], bool, str]
         limit = kind.as_dict().get("limit")
         positive = (name == "Minimum" and limit == 1) or (name == "ExclusiveMinimum" and limit == 0)
         code = "must_be_positive" if positive else "must_be_at_least"
+        if positive and MONEY_FIELD.search(field):
+            code = "must_be_positive_amount"
     else:
         code = ERROR_NAMES.get(name, re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower())
-    template = MESSAGES.get(code, GENERIC_MESSAGE)
-    message = template.format(field=field, reason=error.message)
+    if name == "Enum":
+        allowed = ", ".join(str(option) for option in kind.as_dict().get("options", []))
+        message = f"Field '{field}' must be one of: {allowed}"
+    elif name in ("OneOfNotValid", "OneOfMultipleValid", "AnyOf") and (
+        accepted := _alternatives(spec, list(error.schema_path))
+    ):
+        exactly = "exactly one of" if name != "AnyOf" else "one of"
+        message = f"Field '{field}' must be {exactly}: {accepted}"
+    else:
+        message = MESSAGES.get(code, GENERIC_MESSAGE).format(field=field, reason=error.message)
+    if code == "must_be_positive_amount":
+        code = "must_be_positive"
     return detail(field, code, error.instance), False, message
 
 
-def raise_for(errors: list[Any], prefix: list[Any] | None = None) -> None:
+def _alternatives(spec: Spec | None, schema_path: list[Any]) -> str | None:
+    """The alternatives of the `oneOf` or `anyOf` at `schema_path` (in the spec), in words."""
+    if spec is None or not schema_path or schema_path[0] != "components":
+        return None
+    node: Any = spec.raw
+    for part in schema_path:
+        node = node[part]
+    words = [_in_words(spec.resolve(option)) for option in node]
+    return "; ".join(words) if all(words) else None
+
+
+def _in_words(option: dict[str, Any]) -> str | None:
+    """One alternative of a `oneOf`: its title, its required fields or its type."""
+    if title := option.get("title"):
+        return str(title)
+    if required := option.get("required"):
+        return "an object with " + " and ".join(f"'{name}'" for name in required)
+    kind = option.get("type")
+    if isinstance(kind, str):
+        return {"null": "null", "string": "a string", "integer": "an integer"}.get(kind, kind)
+    return None
+
+
+def raise_for(
+    errors: list[Any], prefix: list[Any] | None = None, spec: Spec | None = None
+) -> None:
     """Raise BadRequest (a field is missing) or ValidationFailed, if there are errors.
 
-    Fields are named by their path after `prefix` (the path of the value validated).
+    Fields are named by their path after `prefix` (the path of the value validated);
+    `spec` lets a `oneOf` failure name its alternatives.
     """
-    _raise_described([_describe(e, prefix or []) for e in errors])
+    _raise_described([_describe(e, prefix or [], spec) for e in errors])
 
 
 def _raise_described(described: list[tuple[dict[str, Any], bool, str]]) -> None:
@@ -231,7 +277,7 @@ class RequestValidator:
         for p in self.header_params:
             if (raw := headers.get(p["name"])) is not None:
                 params[p["name"]] = raw
-        raise_for(list(self.params_validator.iter_errors(params)))
+        raise_for(list(self.params_validator.iter_errors(params)), spec=self.spec)
         query_values = {}
         for p in self.query_params:
             name = p["name"]
@@ -244,7 +290,7 @@ class RequestValidator:
         }
         value = None if body is None else body.value
         if self.body_validator is not None:
-            raise_for(list(self.body_validator.iter_errors(value)))
+            raise_for(list(self.body_validator.iter_errors(value)), spec=self.spec)
             if self.per_item is not None:
                 self._check_items(value.get(self.per_item.field, []), item_errors)
             value = apply_defaults(self.spec, self.operation.request_schema or {}, value)
@@ -303,7 +349,9 @@ class RequestValidator:
                     item_errors[index] = error
             else:
                 prefix = [per_item.field, index]
-                failures += [_describe(e, prefix) for e in per_item.validator.errors(item)]
+                failures += [
+                    _describe(e, prefix, self.spec) for e in per_item.validator.errors(item)
+                ]
         _raise_described(failures)
 
 
@@ -311,6 +359,7 @@ class ItemValidator:
     """One schema, compiled: free-form fields past their `x-max-depth`, then the schema."""
 
     def __init__(self, spec: Spec, schema: dict[str, Any]) -> None:
+        self.spec = spec
         self.free_form = free_form_fields(spec, schema)
         self.validator = compiled(spec, schema)
 
@@ -328,7 +377,7 @@ class ItemValidator:
         ]
         if too_deep:
             raise problems_error(too_deep)
-        raise_for(self.errors(value))
+        raise_for(self.errors(value), spec=self.spec)
 
 
 @dataclass(frozen=True)
