@@ -35,8 +35,9 @@ def require_contact(ctx: RequestContext, contact_id: str, field: str = "contact_
 
 def _given(ctx: RequestContext) -> dict[str, Any]:
     values = ctx.given(FIELDS)
-    if "expected_close_date" in ctx.body:
-        values["expected_close_date"] = date.fromisoformat(ctx.body["expected_close_date"])
+    if "expected_close_date" in ctx.body:  # null clears it
+        close = ctx.body["expected_close_date"]
+        values["expected_close_date"] = None if close is None else date.fromisoformat(close)
     return values
 
 
