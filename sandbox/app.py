@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from sandbox import docs, requestlog, routing
+from sandbox import cors, docs, requestlog, routing
 from sandbox.config import SandboxConfig
 from sandbox.domain import targets
 from sandbox.domain.delivery import DeliveryWorker
@@ -66,6 +66,9 @@ def create_app(config: SandboxConfig) -> Flask:
     app.extensions["sandbox"] = pipeline
     judge = _judge(spec) if config.strict_responses else None
     routing.register(app, pipeline)
+    # Before the conventions: the preflight is answered before `start` counts it, and the
+    # CORS headers are added after `finish`, to whatever response it settled on.
+    cors.install(app, spec, config.cors_origins)
     _install_conventions(app, pipeline, judge)
     _install_extras(app, spec)
     if config.webhook_worker:

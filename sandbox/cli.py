@@ -19,6 +19,7 @@ from sandbox.config import (
     DEFAULT_THREADS,
     DEFAULT_WORKERS,
     SandboxConfig,
+    cors_origins,
 )
 from sandbox.storage.database import Database, normalize_url
 
@@ -116,12 +117,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from sandbox.domain.targets import TargetPolicy
     from sandbox.server import serve
 
+    try:
+        origins = cors_origins(args.cors_origins) if args.cors_origins else None
+    except ValueError as error:
+        raise SystemExit(f"Cannot serve: --cors-origins: {error}") from None
     config = SandboxConfig.from_env(
         database_url=args.db,
         seed=args.seed,
         strict_responses=args.strict or None,
         rate_limit_scale=args.rate_limit_scale,
         webhook_allow=tuple(args.webhook_allow) if args.webhook_allow else None,
+        cors_origins=origins,
     )
     try:
         TargetPolicy.from_entries(config.webhook_allow)
@@ -214,6 +220,14 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="deliver webhooks only to these hosts or to names resolving into these networks "
         "(a shared host; default: anywhere but link-local; env SANDBOX_WEBHOOK_ALLOW)",
+    )
+    serve.add_argument(
+        "--cors-origins",
+        nargs="+",
+        metavar="ORIGIN",
+        default=None,
+        help="let browser apps on only these origins call the API, or none to turn CORS off "
+        "(default: any origin; env SANDBOX_CORS_ORIGINS, comma-separated)",
     )
     serve.set_defaults(func=cmd_serve)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +16,29 @@ DEFAULT_SEED = 42
 # a SQLite call, holding the write lock, waits for its siblings while every other writer
 # waits for it. Processes run in parallel; more threads help only a server database.
 DEFAULT_WORKERS, DEFAULT_THREADS = 2, 1
+
+# An origin as a browser sends it: scheme://host[:port], no path.
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s]+", re.IGNORECASE)
+
+
+def cors_origins(entries: Iterable[str]) -> tuple[str, ...]:
+    """The origins of `--cors-origins` or SANDBOX_CORS_ORIGINS: `*` any, `none` CORS off.
+
+    Raises ValueError for an entry that is no origin (`http://localhost:3000`) or `none`
+    among origins.
+    """
+    origins = [e.strip().rstrip("/") for e in entries if e.strip()]
+    if [o.lower() for o in origins] == ["none"]:
+        return ()
+    if "*" in origins:
+        return ("*",)
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ValueError(
+                f"{origin!r} is no origin: write scheme://host[:port] (http://localhost:3000), "
+                "* for any origin, or none alone to turn CORS off"
+            )
+    return tuple(origins)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,7 +52,8 @@ class SandboxConfig:
     the request is answered 400 and its connection closed. `webhook_allow` restricts
     webhook targets on a shared host: CIDR networks and host names a target must be or
     resolve into (see sandbox/domain/targets.py); empty, a local sandbox delivers anywhere
-    but link-local addresses.
+    but link-local addresses. `cors_origins` are the origins a browser app may call the
+    sandbox from: `("*",)`, the default, any (a sandbox holds test keys only); empty, CORS off.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -39,6 +65,7 @@ class SandboxConfig:
     webhook_poll_seconds: float = 0.5
     body_timeout_seconds: float = 10.0
     webhook_allow: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ("*",)
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -59,5 +86,10 @@ class SandboxConfig:
         if "SANDBOX_WEBHOOK_ALLOW" in env:
             entries = env["SANDBOX_WEBHOOK_ALLOW"].split(",")
             values["webhook_allow"] = tuple(e.strip() for e in entries if e.strip())
+        if "SANDBOX_CORS_ORIGINS" in env:
+            try:
+                values["cors_origins"] = cors_origins(env["SANDBOX_CORS_ORIGINS"].split(","))
+            except ValueError as error:
+                raise ValueError(f"SANDBOX_CORS_ORIGINS: {error}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
