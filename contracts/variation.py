@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from contracts.spec import Spec
@@ -54,10 +55,24 @@ def _changed(spec: Spec, value: Any, schema: dict[str, Any]) -> Any:
         return others[0] if others else None
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and not {"pattern", "format", "const"} & set(schema):
-        if len(value) + 1 <= schema.get("maxLength", len(value) + 1):
-            return value + "2"
+    if isinstance(value, str) and not {"format", "const"} & set(schema):
+        candidate = value + "2"
+        if len(candidate) <= schema.get("maxLength", len(candidate)) and _matches(
+            schema.get("pattern"), candidate
+        ):
+            return candidate
     if isinstance(value, int) and "const" not in schema:
         if value + 1 <= schema.get("maximum", value + 1):
             return value + 1
     return None
+
+
+def _matches(pattern: str | None, text: str) -> bool:
+    """Whether `text` matches the schema's `pattern` (no pattern: it does; one Python's `re`
+    cannot read: it is not assumed to)."""
+    if pattern is None:
+        return True
+    try:
+        return re.search(pattern, text) is not None
+    except re.error:
+        return False
