@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sandbox.app import shutdown
 from sandbox.cli import main
 from sandbox.config import SandboxConfig
-from tests.docs.test_browser import CHROMEDRIVER, CHROMIUM, FLAGS, ensure_chromium
+from tests.docs.test_browser import browser  # noqa: F401  (the fixture, shared)
 from tests.sandbox.conftest import BASE, Key, build_app
 from tests.sandbox.served import banner_key, serving
 
@@ -200,25 +200,6 @@ fetch(%(sandbox)s + "/api/v1/crm/contacts", {
 
 
 @pytest.fixture
-def browser(tmp_path: Path):  # noqa: ANN201 - selenium is imported only when Chromium exists
-    """Headless Chromium, as the reference's browser test drives it."""
-    ensure_chromium()
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-@pytest.fixture
 def page_server(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """A static file server on its own loopback port: (its directory, its origin)."""
     root = tmp_path / "page"
@@ -243,7 +224,7 @@ def page_server(tmp_path: Path) -> Iterator[tuple[Path, str]]:
 
 @pytest.mark.browser
 def test_a_page_on_another_origin_creates_a_contact_and_reads_the_headers(
-    browser,  # noqa: ANN001
+    browser,  # noqa: ANN001, F811
     page_server: tuple[Path, str],
     tmp_path: Path,
 ) -> None:
