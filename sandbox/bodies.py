@@ -123,6 +123,19 @@ def depth_over(value: Any, limit: int) -> bool:
     return False
 
 
+def too_deep_fields(value: Any, free_form: list[tuple[Path, int]]) -> list[Problem]:
+    """A TOO_DEEP problem for each free-form field of `value` nested past its limit.
+
+    `free_form` holds (path pattern, levels allowed) pairs, as `matches` reads patterns.
+    """
+    return [
+        Problem(found, TOO_DEEP, limit)
+        for pattern, limit in free_form
+        for found, node in matches(value, pattern)
+        if depth_over(node, limit)
+    ]
+
+
 def matches(value: Any, pattern: Path) -> Iterator[tuple[Path, Any]]:
     """Each (path, value) in `value` at `pattern`, whose `"*"` parts stand for any index."""
     if len(pattern) == 1 and pattern[0] != "*":  # the usual case: one field of an object

@@ -1,4 +1,4 @@
-"""Request validation compiled once from the spec; failures become envelope `details`.
+"""Request validation compiled once from the spec; failures become envelope `details` (failures.py).
 
 Each operation gets one jsonschema-rs validator for its query parameters and one for its
 body, built at start-up from the spec's own schemas. A missing required field is 400
@@ -16,50 +16,12 @@ from typing import Any
 import jsonschema_rs
 
 from sandbox import bodies
-from sandbox.errors import ApiError, BadRequest, ValidationFailed, detail
+from sandbox.errors import ApiError
+from sandbox.failures import describe, problems_error, raise_described, raise_for
 from sandbox.spec import Operation, Spec
 
 INTEGER = re.compile(r"^-?[0-9]+$")
 NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
-
-ERROR_NAMES = {
-    "AdditionalProperties": "unknown_field",
-    "Type": "invalid_type",
-    "Maximum": "must_be_at_most",
-    "ExclusiveMaximum": "must_be_at_most",
-    "MinLength": "too_short",
-    "MaxLength": "too_long",
-    "Pattern": "invalid_format",
-    "Format": "invalid_format",
-    "Enum": "not_one_of",
-    "Constant": "invalid_value",
-    "MinItems": "too_few_items",
-    "MaxItems": "too_many_items",
-    "UniqueItems": "duplicate_items",
-    "MaxProperties": "too_many_properties",
-    "MinProperties": "too_few_properties",
-    "OneOfNotValid": "invalid_value",
-    "OneOfMultipleValid": "invalid_value",
-    "AnyOf": "invalid_value",
-}
-MESSAGES = {
-    "required": "Missing required field: {field}",
-    "must_be_positive": "Field '{field}' must be a positive integer",
-    "must_be_positive_amount": "Field '{field}' must be a positive integer (cents)",
-    "unknown_field": "Unknown field: {field}",
-}
-GENERIC_MESSAGE = "Field '{field}' is invalid: {reason}"
-# Money fields: amounts in minor units (cents), by the spec's naming convention.
-MONEY_FIELD = re.compile(r"(^|[._])(unit_)?amount$")
-PROBLEM_MESSAGES = {
-    bodies.INVALID_CHARACTERS: (
-        "Field '{field}' contains a character text may not hold: NUL (U+0000) or a lone "
-        "UTF-16 surrogate"
-    ),
-    bodies.NOT_FINITE: "Field '{field}' is a number past a double's range (it must be finite)",
-    bodies.TOO_DEEP: "Field '{field}' nests deeper than {limit} levels",
-}
-
 
 @dataclass(frozen=True)
 class ValidRequest:
@@ -71,119 +33,6 @@ class ValidRequest:
     body: Any
     # Per item of a batch (`x-per-item-errors`), what makes that item unstorable.
     item_errors: dict[int, ApiError] = dataclasses.field(default_factory=dict)
-
-
-def field_path(parts: list[Any]) -> str:
-    """`['events', 3, 'event']` as `events[3].event`."""
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _describe(
-    error: Any, prefix: list[Any], spec: Spec | None = None
-) -> tuple[dict[str, Any], bool, str]:
-    """(detail, is_missing_field, message) for one jsonschema-rs error, its path after `prefix`.
-
-    `spec` lets a `oneOf` failure say what its alternatives are.
-    """
-    kind = error.kind
-    name = type(kind).__name__
-    path = [*prefix, *error.instance_path]
-    if name == "Required":
-        field = field_path([*path, kind.property])
-        return detail(field, "required"), True, MESSAGES["required"].format(field=field)
-    if name == "AdditionalProperties":
-        unexpected = kind.as_dict().get("unexpected") or ["?"]
-        field = field_path([*path, unexpected[0]])
-        return detail(field, "unknown_field"), False, MESSAGES["unknown_field"].format(field=field)
-    field = field_path(path) or "body"
-    if name in ("Minimum", "ExclusiveMinimum"):
-        limit = kind.as_dict().get("limit")
-        positive = (name == "Minimum" and limit == 1) or (name == "ExclusiveMinimum" and limit == 0)
-        code = "must_be_positive" if positive else "must_be_at_least"
-        if positive and MONEY_FIELD.search(field):
-            code = "must_be_positive_amount"
-    else:
-        code = ERROR_NAMES.get(name, re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower())
-    if name == "Enum":
-        allowed = ", ".join(str(option) for option in kind.as_dict().get("options", []))
-        message = f"Field '{field}' must be one of: {allowed}"
-    elif name in ("OneOfNotValid", "OneOfMultipleValid", "AnyOf") and (
-        accepted := _alternatives(spec, list(error.schema_path))
-    ):
-        exactly = "exactly one of" if name != "AnyOf" else "one of"
-        message = f"Field '{field}' must be {exactly}: {accepted}"
-    else:
-        message = MESSAGES.get(code, GENERIC_MESSAGE).format(field=field, reason=error.message)
-    if code == "must_be_positive_amount":
-        code = "must_be_positive"
-    return detail(field, code, error.instance), False, message
-
-
-def _alternatives(spec: Spec | None, schema_path: list[Any]) -> str | None:
-    """The alternatives of the `oneOf` or `anyOf` at `schema_path` (in the spec), in words."""
-    if spec is None or not schema_path or schema_path[0] != "components":
-        return None
-    node: Any = spec.raw
-    for part in schema_path:
-        node = node[part]
-    words = [_in_words(spec.resolve(option)) for option in node]
-    return "; ".join(words) if all(words) else None
-
-
-def _in_words(option: dict[str, Any]) -> str | None:
-    """One alternative of a `oneOf`: its title, its required fields or its type."""
-    if title := option.get("title"):
-        return str(title)
-    if required := option.get("required"):
-        return "an object with " + " and ".join(f"'{name}'" for name in required)
-    kind = option.get("type")
-    if isinstance(kind, str):
-        return {"null": "null", "string": "a string", "integer": "an integer"}.get(kind, kind)
-    return None
-
-
-def raise_for(
-    errors: list[Any], prefix: list[Any] | None = None, spec: Spec | None = None
-) -> None:
-    """Raise BadRequest (a field is missing) or ValidationFailed, if there are errors.
-
-    Fields are named by their path after `prefix` (the path of the value validated);
-    `spec` lets a `oneOf` failure name its alternatives.
-    """
-    _raise_described([_describe(e, prefix or [], spec) for e in errors])
-
-
-def _raise_described(described: list[tuple[dict[str, Any], bool, str]]) -> None:
-    if not described:
-        return
-    details = [d for d, _, _ in described]
-    missing = [m for _, is_missing, m in described if is_missing]
-    if missing:
-        raise BadRequest(missing[0], details=details)
-    raise ValidationFailed(described[0][2], details=details)
-
-
-def _field(path: bodies.Path) -> str:
-    """A body path as a field name, any lone surrogate in a key written as its escape."""
-    return field_path(
-        [p if isinstance(p, int) or not bodies.BAD_TEXT.search(p) else _escaped(p) for p in path]
-    )
-
-
-def _escaped(text: str) -> str:
-    return text.encode("utf-8", "backslashreplace").decode()
-
-
-def problems_error(problems: list[bodies.Problem], prefix: bodies.Path = ()) -> ValidationFailed:
-    """The 422 naming every field of `problems` (paths under `prefix`)."""
-    details = [detail(_field((*prefix, *p.path)) or "body", p.error) for p in problems]
-    message = PROBLEM_MESSAGES[problems[0].error]
-    return ValidationFailed(
-        message.format(field=details[0]["field"], limit=problems[0].limit), details=details
-    )
 
 
 def reject_unreadable(value: Any) -> None:
@@ -245,13 +94,13 @@ class RequestValidator:
             }
         )
         schema = operation.request_schema
-        self.body_validator = self._compile(schema) if schema is not None else None
         self.max_body_depth = spec.max_body_depth
         self.free_form = free_form_fields(spec, schema) if schema is not None else []
         self.per_item = per_item_field(spec, schema) if schema is not None else None
         if self.per_item is not None and not self.per_item.refused_alone:
             # The items are checked one by one, skipping those the scan refused.
-            self.body_validator = self._compile(without_items(spec, schema, self.per_item.field))
+            schema = without_items(spec, schema, self.per_item.field)
+        self.body_validator = self._compile(schema) if schema is not None else None
         self.shallowest = min([self.max_body_depth, *(limit for _, limit in self.free_form)])
 
     def _compile(self, schema: dict[str, Any]) -> Any:
@@ -306,12 +155,7 @@ class RequestValidator:
         problems, nested_too_deep = bodies.scan(body.value, self.max_body_depth)
         if nested_too_deep:
             raise bodies.too_deep(self.max_body_depth)
-        problems += [
-            bodies.Problem(found, bodies.TOO_DEEP, limit)
-            for pattern, limit in self.free_form
-            for found, value in bodies.matches(body.value, pattern)
-            if bodies.depth_over(value, limit)
-        ]
+        problems += bodies.too_deep_fields(body.value, self.free_form)
         per_item: dict[int, list[bodies.Problem]] = {}
         whole = []
         for problem in problems:
@@ -350,9 +194,9 @@ class RequestValidator:
             else:
                 prefix = [per_item.field, index]
                 failures += [
-                    _describe(e, prefix, self.spec) for e in per_item.validator.errors(item)
+                    describe(e, prefix, self.spec) for e in per_item.validator.errors(item)
                 ]
-        _raise_described(failures)
+        raise_described(failures)
 
 
 class ItemValidator:
@@ -369,13 +213,7 @@ class ItemValidator:
 
     def check(self, value: Any) -> None:
         """Raise ValidationFailed (or BadRequest for a missing field) if `value` is off."""
-        too_deep = [
-            bodies.Problem(found, bodies.TOO_DEEP, limit)
-            for pattern, limit in self.free_form
-            for found, node in bodies.matches(value, pattern)
-            if bodies.depth_over(node, limit)
-        ]
-        if too_deep:
+        if too_deep := bodies.too_deep_fields(value, self.free_form):
             raise problems_error(too_deep)
         raise_for(self.errors(value), spec=self.spec)
 
