@@ -24,6 +24,8 @@ class ApiError(Exception):
     status = 500
     code = "internal_error"
     default_message = "Internal error; report it with the request_id"
+    # Headers every answer of this kind carries (a subclass names its own).
+    default_headers: dict[str, str] = {}
 
     def __init__(
         self,
@@ -34,7 +36,7 @@ class ApiError(Exception):
     ) -> None:
         self.message = message or self.default_message
         self.details = details
-        self.headers = headers or {}
+        self.headers = {**self.default_headers, **(headers or {})}
         super().__init__(self.message)
 
 
@@ -49,20 +51,7 @@ class Unauthorized(ApiError):
 
     status, code, default_message = 401, "unauthorized", "Invalid API key"
     # RFC 7235 §4.1: a 401 names the scheme that would be accepted.
-    challenge = 'Bearer realm="sandbox"'
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        details: list[dict[str, Any]] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(
-            message,
-            details=details,
-            headers={"WWW-Authenticate": self.challenge, **(headers or {})},
-        )
+    default_headers = {"WWW-Authenticate": 'Bearer realm="sandbox"'}
 
 
 class Forbidden(ApiError):
