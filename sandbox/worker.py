@@ -37,11 +37,6 @@ REFUSALS: tuple[tuple[type[Exception], int, str, str], ...] = (
 )
 # Raised for what the app tried to send: the server's fault, not the client's.
 SERVER_FAULTS = (http_errors.InvalidResponseHeader, http_errors.InvalidResponseHeaderName)
-CLIENT_FAULTS = (
-    http_errors.ParseException,
-    http_errors.InvalidChunkSize,
-    http_errors.ChunkMissingTerminator,
-)
 
 
 class Refusal(ApiError):
@@ -54,7 +49,7 @@ class Refusal(ApiError):
 
 def refusal(error: Exception, limits: dict[str, int]) -> Refusal:
     """The envelope's status, code and message for an error gunicorn raised while parsing."""
-    if isinstance(error, SERVER_FAULTS) or not isinstance(error, CLIENT_FAULTS):
+    if isinstance(error, SERVER_FAULTS) or not isinstance(error, http_errors.ParseException):
         return Refusal(500, "internal_error", "Internal Server Error", ApiError.default_message)
     status, code, reason = next(
         ((s, c, r) for kind, s, c, r in REFUSALS if isinstance(error, kind)),

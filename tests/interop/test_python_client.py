@@ -26,12 +26,12 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-import yaml
 
+from sandbox.spec import load_spec
 from tests.sandbox.served import banner_key, serving
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi.yaml"
-SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
+LOADED = load_spec()
+SPEC_PATH, SPEC = LOADED.path, LOADED.raw
 PACKAGE = "interop_platform_client"
 METHODS = ("get", "put", "post", "delete", "patch")
 # Sandbox-only operations left out: a reset would drop what this test made, and the
@@ -50,15 +50,6 @@ pytestmark = [
 def _name(node: dict[str, Any] | None) -> str | None:
     """The component name a `$ref` points at."""
     return node["$ref"].rsplit("/", 1)[-1] if node and "$ref" in node else None
-
-
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target: Any = SPEC
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 @dataclass(frozen=True)
@@ -90,7 +81,7 @@ def _operations() -> dict[str, Operation]:
             media = raw["responses"][status].get("content", {}).get("application/json")
             body = None
             if "requestBody" in raw:
-                body = _resolve(raw["requestBody"])["content"]["application/json"]
+                body = LOADED.resolve(raw["requestBody"])["content"]["application/json"]
             found[raw["operationId"]] = Operation(
                 operation_id=raw["operationId"],
                 status=int(status),
