@@ -7,10 +7,8 @@ business → transaction {idempotency claim → handler → stored replay} → h
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,20 +16,14 @@ from typing import Any
 
 import orjson
 from flask import Flask, Response, g, request
-from gunicorn.http.errors import ParseException
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import ClientDisconnected
 
-from sandbox import auth, bodies, clock, idempotency
+from sandbox import auth, clock, idempotency, request_body
 from sandbox.context import EventSink, Reply, RequestContext, clock_now
 from sandbox.errors import (
     ApiError,
-    BadRequest,
     MethodNotAllowed,
-    PayloadTooLarge,
     Unauthorized,
-    UnsupportedMediaType,
-    detail,
 )
 from sandbox.ratelimit import RateLimiter, RateState
 from sandbox.requestlog import RequestLog
@@ -182,69 +174,6 @@ def _view(
     return view
 
 
-def _body(pipeline: Pipeline, op: Operation) -> bodies.Body | None:
-    """The parsed JSON body: 415 if not JSON, 400 if malformed or required and absent."""
-    if op.request_schema is None:
-        return None
-    raw = _read_body(pipeline.body_timeout_seconds, pipeline.spec.max_request_bytes)
-    if not raw.strip():
-        if op.body_required:
-            raise BadRequest("Request body is required", details=[detail("body", "required")])
-        return bodies.Body({}, raw)
-    if request.mimetype != "application/json":
-        raise UnsupportedMediaType(
-            f"Request body must be application/json, not {request.mimetype or 'untyped'}"
-        )
-    return bodies.parse_json(raw, pipeline.spec.max_body_depth)
-
-
-def _read_body(timeout: float, limit: int) -> bytes:
-    """The raw body, at most `limit` bytes (PayloadTooLarge past it, chunked bodies too).
-
-    BadRequest if, served by gunicorn, the body stops arriving for `timeout` s: a worker
-    serves one request at a time, and a client that sends headers and then stalls must
-    not hold it. On either failure the connection's read side is shut, so the error is
-    the last answer on it and the rest of the body is never read.
-    """
-    sock: socket.socket | None = request.environ.get("gunicorn.socket")
-    if sock is None:
-        return _whole_body(limit)
-    previous = sock.gettimeout()
-    sock.settimeout(timeout)
-    try:
-        return _whole_body(limit)
-    except (TimeoutError, ClientDisconnected) as error:  # werkzeug wraps the timeout
-        _stop_reading(sock)
-        if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
-            message = f"Request body stopped arriving: nothing for {timeout:g} s"
-        else:
-            message = "Request body ended before its Content-Length"
-        raise BadRequest(message) from None
-    except PayloadTooLarge:
-        _stop_reading(sock)
-        raise
-    except ParseException as error:  # gunicorn reads chunked framing as the body is read
-        _stop_reading(sock)
-        raise BadRequest(f"Malformed chunked body: {error}") from None
-    finally:
-        sock.settimeout(previous)
-
-
-def _whole_body(limit: int) -> bytes:
-    """The body; a body without Content-Length (chunked) is read to `limit` bytes at most."""
-    raw = request.get_data(cache=True)
-    # werkzeug stops a chunked body at the limit without saying so: one byte more says.
-    if request.content_length is None and len(raw) >= limit:
-        if request.environ["wsgi.input"].read(1):
-            raise PayloadTooLarge(limit)
-    return raw
-
-
-def _stop_reading(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):  # the client may have gone already
-        sock.shutdown(socket.SHUT_RD)
-
-
 def serve(pipeline: Pipeline, op: Operation, path_args: dict[str, str], call: Call) -> Response:
     """Run one operation for the current request; raises ApiError for the envelope."""
     headers = request.headers
@@ -253,7 +182,12 @@ def serve(pipeline: Pipeline, op: Operation, path_args: dict[str, str], call: Ca
     if key is None:
         raise Unauthorized(auth.UNKNOWN)
     auth.require_scopes(key, op.scopes)
-    body = _body(pipeline, op)
+    body = request_body.json_body(
+        op,
+        timeout=pipeline.body_timeout_seconds,
+        max_bytes=pipeline.spec.max_request_bytes,
+        max_depth=pipeline.spec.max_body_depth,
+    )
     valid = pipeline.validators[op.operation_id].validate(path_args, request.args, headers, body)
     handler = pipeline.handlers[op.operation_id]
     if op.operation_id in READS_OF_THE_REQUEST_LOG:
