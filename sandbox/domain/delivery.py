@@ -24,17 +24,13 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
-from urllib3.exceptions import ConnectTimeoutError
-from urllib3.util import parse_url
 
-from sandbox.domain import signing
-from sandbox.domain.targets import IPAddress, Target, TargetPolicy, TargetRefused, Unresolved
+from sandbox.domain import pinned, signing
+from sandbox.domain.targets import TargetPolicy, TargetRefused, Unresolved
 from sandbox.domain.webhooks import RetryPolicy
 from sandbox.spec import load_spec
 from sandbox.storage.base import utcnow
@@ -88,31 +84,6 @@ def describe(error: requests.RequestException, timeout: float) -> str:
     if match := ERRNO.search(text):
         return f"{type(error).__name__}: {match.group(0).strip()}"
     return f"{type(error).__name__}: {text}"[:ERROR_LENGTH]
-
-
-def never_connected(error: requests.ConnectionError) -> bool:
-    """Whether the connection failed before anything was sent (refused, unreachable, timed out)."""
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(error, requests.ConnectTimeout) or isinstance(reason, ConnectTimeoutError)
-
-
-class PinnedAddressAdapter(HTTPAdapter):
-    """Connects to the address the URL holds, naming the server after the `Host` header.
-
-    The worker puts a checked address in the URL and the subscribed host in `Host`; for
-    HTTPS that host is also the SNI name and the name the certificate must match.
-    """
-
-    def build_connection_pool_key_attributes(
-        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
-            request, verify, cert
-        )
-        host = request.headers.get("Host")
-        if host_params["scheme"] == "https" and host:
-            pool_kwargs["server_hostname"] = (parse_url(f"//{host}").host or "").strip("[]")
-        return host_params, pool_kwargs
 
 
 class DeliveryWorker:
@@ -303,7 +274,9 @@ class DeliveryWorker:
         started = time.perf_counter()
         status_code, error = None, None
         try:
-            response = self._send(self.targets.pin(job.url), job.body, headers, timeout)
+            response = pinned.post(
+                self._http(), self.targets.pin(job.url), job.body, headers, timeout
+            )
             status_code = response.status_code
             response.close()
         except TargetRefused as refusal:
@@ -315,38 +288,11 @@ class DeliveryWorker:
         duration_ms = int((time.perf_counter() - started) * 1000)
         return Result(attempted_at, status_code, error, duration_ms)
 
-    def _send(
-        self, target: Target, body: bytes, headers: dict[str, str], timeout: float
-    ) -> requests.Response:
-        """POST to the target's checked addresses in turn until one takes the connection."""
-
-        def post(address: IPAddress) -> requests.Response:
-            return self._http().post(
-                target.url_at(address),
-                data=body,
-                headers={**headers, "Host": target.host_header},
-                timeout=timeout,
-                allow_redirects=False,
-                stream=True,
-            )
-
-        for address in target.addresses[:-1]:
-            try:
-                return post(address)
-            except requests.ConnectionError as failure:
-                if not never_connected(failure):
-                    raise  # something was sent: trying elsewhere could deliver it twice
-        return post(target.addresses[-1])
-
     def _http(self) -> requests.Session:
         """This thread's HTTP session (kept between attempts)."""
         http = getattr(self._local, "http", None)
         if http is None:
-            http = self._local.http = requests.Session()
-            http.trust_env = False  # deliveries go straight to the subscribed URL
-            adapter = PinnedAddressAdapter()
-            http.mount("http://", adapter)
-            http.mount("https://", adapter)
+            http = self._local.http = pinned.session()
         return http
 
     def _record(self, results: list[tuple[Job, Result]]) -> None:
