@@ -1,9 +1,10 @@
 """A request's JSON body: parsed, and checked for what no schema states and no store takes.
 
 JSON can carry values that neither the validator nor a database can hold: a lone UTF-16
-surrogate (`"\\ud800"`), the NUL character, a number past a double's range (`1e400`
-reads as infinity), and nesting deep enough to exhaust a recursive reader. `scan` finds
-them in one pass, before anything else reads the body, and names each field.
+surrogate (`"\\ud800"`), a number past a double's range (`1e400` reads as infinity), and
+nesting deep enough to exhaust a recursive reader. `scan` finds them in one pass, before
+anything else reads the body, and names each field. NUL is the schemas' rule (a `pattern`
+on every string bound for a text column); free-form JSON values hold it escaped.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from typing import Any
 
 from sandbox.errors import BadRequest
 
-# Only escapes put NUL or a lone surrogate in parsed JSON (raw bytes of either are not
-# valid UTF-8 text); only a long exponent or a long run of digits makes an infinity.
+# Only an escape puts a lone surrogate in parsed JSON (its raw bytes are not valid UTF-8
+# text); only a long exponent or a long run of digits makes an infinity.
 ESCAPE = b"\\u"
 HUGE_NUMBER = re.compile(rb"[eE]\+?0*[0-9]{3}|[0-9]{300}")
-BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")
+# What no text column takes: parameters, which reach the request log unchecked, hold neither.
+NUL_OR_SURROGATE = re.compile("[\x00\ud800-\udfff]")
 
 INVALID_CHARACTERS, NOT_FINITE, TOO_DEEP = "invalid_characters", "not_finite", "too_deep"
 
@@ -77,8 +80,11 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def scan(value: Any, max_depth: int) -> tuple[list[Problem], bool]:
-    """(text and numbers that cannot be stored, whether `value` nests past `max_depth`).
+def scan(
+    value: Any, max_depth: int, bad_text: re.Pattern[str] = SURROGATE
+) -> tuple[list[Problem], bool]:
+    """(text matching `bad_text` and numbers that cannot be stored, whether `value` nests
+    past `max_depth`).
 
     Depth counts containers: `{}` is 1 level, `{"a": []}` 2. Nothing below `max_depth`
     is read.
@@ -89,7 +95,7 @@ def scan(value: Any, max_depth: int) -> tuple[list[Problem], bool]:
     while stack:
         node, path, depth = stack.pop()
         if isinstance(node, str):
-            if BAD_TEXT.search(node):
+            if bad_text.search(node):
                 problems.append(Problem(path, INVALID_CHARACTERS))
         elif isinstance(node, float):
             if not math.isfinite(node):
@@ -100,7 +106,7 @@ def scan(value: Any, max_depth: int) -> tuple[list[Problem], bool]:
                 continue
             if isinstance(node, dict):
                 for key, item in node.items():
-                    if BAD_TEXT.search(key):
+                    if bad_text.search(key):
                         problems.append(Problem((*path, key), INVALID_CHARACTERS))
                     else:
                         stack.append((item, (*path, key), depth + 1))

@@ -46,6 +46,8 @@ GENERIC_MESSAGE = "Field '{field}' is invalid: {reason}"
 # Money fields: amounts in minor units (cents), by the spec's naming convention.
 MONEY_FIELD = re.compile(r"(^|[._])(unit_)?amount$")
 POSITIVE_AMOUNT = "Field '{field}' must be a positive integer (cents)"
+# The spec's pattern for text bound for a text column, which cannot hold NUL.
+NO_NUL = r"^[^\x00]*$"
 PROBLEM_MESSAGES = {
     bodies.INVALID_CHARACTERS: (
         "Field '{field}' contains a character text may not hold: NUL (U+0000) or a lone "
@@ -72,6 +74,11 @@ def describe(error: Any, prefix: list[Any], spec: Spec | None = None) -> Describ
     kind = error.kind
     name = type(kind).__name__
     path = [*prefix, *error.instance_path]
+    if name == "PropertyNames":  # a key broke the rule for keys: name the key, and the rule
+        error = kind.as_dict()["error"]
+        path = [*path, error.instance]
+        kind = error.kind
+        name = type(kind).__name__
     if name == "Required":
         field = field_path([*path, kind.property])
         return detail(field, "required"), True, MESSAGES["required"].format(field=field)
@@ -80,6 +87,9 @@ def describe(error: Any, prefix: list[Any], spec: Spec | None = None) -> Describ
         field = field_path([*path, unexpected[0]])
         return detail(field, "unknown_field"), False, MESSAGES["unknown_field"].format(field=field)
     field = field_path(path) or "body"
+    if name == "Pattern" and kind.as_dict().get("pattern") == NO_NUL:
+        message = PROBLEM_MESSAGES[bodies.INVALID_CHARACTERS].format(field=field)
+        return detail(field, bodies.INVALID_CHARACTERS), False, message
     if name in ("Minimum", "ExclusiveMinimum"):
         limit = kind.as_dict().get("limit")
         positive = (name == "Minimum" and limit == 1) or (name == "ExclusiveMinimum" and limit == 0)
@@ -150,7 +160,7 @@ def raise_described(described: list[Described]) -> None:
 def _field(path: bodies.Path) -> str:
     """A body path as a field name, any lone surrogate in a key written as its escape."""
     return field_path(
-        [p if isinstance(p, int) or not bodies.BAD_TEXT.search(p) else _escaped(p) for p in path]
+        [p if isinstance(p, int) or not bodies.SURROGATE.search(p) else _escaped(p) for p in path]
     )
 
 

@@ -37,7 +37,7 @@ class ValidRequest:
 
 def reject_unreadable(value: Any) -> None:
     """ValidationFailed naming each string (key or value) that holds NUL or a lone surrogate."""
-    problems, _ = bodies.scan(value, max_depth=2)
+    problems, _ = bodies.scan(value, max_depth=2, bad_text=bodies.NUL_OR_SURROGATE)
     if problems:
         raise problems_error(problems)
 

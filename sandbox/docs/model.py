@@ -159,6 +159,7 @@ def _operation(
             responses.append(_response(resolver, str(status), response))
         else:
             errors.append(_error_case(str(status), response))
+            errors += _refusals(op, str(status))
     security = op.get("security") or []
     return Operation(
         id=op.get("operationId") or slug(f"{method} {path}"),
@@ -239,6 +240,16 @@ def _error_case(status: str, response: dict[str, Any]) -> ErrorCase:
     code = example.get("code", "") if isinstance(example, dict) else ""
     when = response.get("description", "").removeprefix(f"`{code}`:").strip()
     return ErrorCase(status, code, when)
+
+
+def _refusals(op: dict[str, Any], status: str) -> list[ErrorCase]:
+    """The operation's `x-refusals` of `status`: schema-valid requests its rules refuse,
+    each named by the `details` entry (field and error) the answer carries."""
+    return [
+        ErrorCase(status, refusal["error"], f"`{refusal['field']}`: {refusal['when']}")
+        for refusal in op.get("x-refusals", [])
+        if str(refusal["status"]) == status
+    ]
 
 
 def media_of(body: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -200,6 +201,44 @@ def test_a_surrogate_pair_is_text_like_any_other(server: Server) -> None:
     created = server.request("POST", f"{BASE}/crm/contacts", '{"first_name": "\\ud83d\\ude00"}')
     assert created.status == 201, created.body
     assert json.loads(created.body)["first_name"] == "\U0001f600"
+
+
+def test_nul_inside_free_form_properties_is_stored_and_read_back(server: Server) -> None:
+    # JSON holds NUL escaped, and the spec admits it below the keys of `properties`.
+    properties = {"note": "a\x00b", "nested": {"k\x00": ["\x00"]}}
+    body = json.dumps({"event": "nul", "properties": properties})
+    created = server.request("POST", f"{BASE}/events", body)
+    assert created.status == 201, created.body
+    event_id = json.loads(created.body)["event_id"]
+    stored = server.request("GET", f"{BASE}/events/{event_id}")
+    assert json.loads(stored.body)["properties"] == properties
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"event": "a\x00b"}, "event"),
+        ({"event": "ok", "properties": {"k\x00": 1}}, "properties.k\x00"),
+    ],
+)
+def test_nul_in_text_bound_for_a_column_is_422_naming_the_field(
+    server: Server, body: dict[str, Any], field: str
+) -> None:
+    answer = server.request("POST", f"{BASE}/events", json.dumps(body))
+    error = answer.envelope(422, "validation_error")
+    assert error["details"] == [{"field": field, "error": "invalid_characters"}]
+    assert "NUL" in error["message"]
+
+
+def test_a_batch_refuses_an_item_with_nul_in_its_name_alone(server: Server) -> None:
+    events = [{"event": "a\x00"}, {"event": "b", "properties": {"x": ["\x00"]}}]
+    answer = server.request("POST", f"{BASE}/events/batch", json.dumps({"events": events}))
+    assert answer.status == 200, answer.body
+    result = json.loads(answer.body)
+    assert (result["processed"], result["failed"]) == (1, 1)
+    assert result["errors"][0]["details"] == [
+        {"field": "events[0].event", "error": "invalid_characters"}
+    ]
 
 
 # 3. Numbers that cannot be stored

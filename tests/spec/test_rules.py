@@ -10,9 +10,12 @@ import pytest
 from .conftest import operations, resolve
 
 CAMEL_CASE = re.compile(r"^[a-z][a-zA-Z0-9]*$")
+SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
 RATE_LIMIT_HEADERS = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
 ERROR_REF = "#/components/schemas/Error"
 PAGE_REF = "#/components/schemas/Page"
+# String formats whose grammar has no NUL (and which the sandbox validates).
+NUL_FREE_FORMATS = {"date", "date-time", "email"}
 
 
 def _param_refs(op: dict[str, Any]) -> set[str]:
@@ -128,6 +131,14 @@ def _problems(spec: dict[str, Any]) -> list[str]:
             problems.append(f"{op_id}: list without the shared limit/offset parameters")
         if method == "get" and op_id.startswith("list") and not _is_list(op, spec):
             problems.append(f"{op_id}: list whose response is not the shared Page shape")
+        for refusal in op.get("x-refusals", []):
+            if refusal.get("field") not in _fields(op, spec):
+                problems.append(f"{op_id}: x-refusals names {refusal.get('field')!r}, no field")
+            status = str(refusal.get("status"))
+            if status not in statuses or not status.startswith("4"):
+                problems.append(f"{op_id}: x-refusals status {refusal.get('status')} undocumented")
+            if not SNAKE_CASE.match(str(refusal.get("error"))) or not refusal.get("when"):
+                problems.append(f"{op_id}: x-refusals entry needs a snake_case error and a when")
         if bool(op.get("x-sandbox-only")) != (op["tags"] == ["Sandbox"]):
             problems.append(f"{op_id}: x-sandbox-only and the Sandbox tag must go together")
     for name, response in spec["components"]["responses"].items():
@@ -137,6 +148,16 @@ def _problems(spec: dict[str, Any]) -> list[str]:
     if "Retry-After" not in spec["components"]["responses"]["RateLimited"]["headers"]:
         problems.append("responses/RateLimited: lacks Retry-After")
     return problems
+
+
+def _fields(op: dict[str, Any], spec: dict[str, Any]) -> set[str]:
+    """The names of an operation's parameters and of its body's top-level properties."""
+    names = {resolve(spec, p)["name"] for p in op.get("parameters", [])}
+    if body := op.get("requestBody"):
+        schema = resolve(spec, resolve(spec, body)["content"]["application/json"]["schema"])
+        for part in [schema, *schema.get("oneOf", []), *schema.get("allOf", [])]:
+            names |= set(resolve(spec, part).get("properties", {}))
+    return names
 
 
 def _all_ids(spec: dict[str, Any]) -> set[str]:
@@ -193,6 +214,10 @@ def test_batch_limits_are_1000(spec: dict[str, Any]) -> None:
         ),
         (lambda s: s["paths"]["/crm/contacts"]["get"].pop("summary"), "no summary"),
         (
+            lambda s: s["paths"]["/orders"]["post"]["x-refusals"][0].update(field="contactid"),
+            "x-refusals names 'contactid'",
+        ),
+        (
             lambda s: s["paths"]["/track"]["post"]["responses"]["201"]["headers"].pop("Sunset"),
             "deprecated without Deprecation and Sunset",
         ),
@@ -212,3 +237,77 @@ def test_webhook_schedule_has_one_delay_per_retry(spec: dict[str, Any]) -> None:
     assert len(schedule) == attempts["maximum"] - 1
     assert schedule == sorted(schedule)
     assert 20 * 3600 <= sum(schedule) <= 28 * 3600  # "5 attempts over about 24 h"
+
+
+def _text_without_a_nul_rule(spec: dict[str, Any]) -> list[str]:
+    """Each request string (parameter, body field, map key) whose schema admits NUL.
+
+    NUL cannot be stored in a text column, so every string a request may send says so in
+    its schema (a `pattern`, an `enum`, a `const` or a format whose grammar has no NUL)
+    and generic tools never send one as valid data. The items of an `x-per-item-errors`
+    array are bound by their `x-item-schema`. Below a free-form field (`x-max-depth`)
+    values are stored as JSON, which holds NUL escaped: only the field's own keys are bound
+    by the rule.
+    """
+    found: list[str] = []
+
+    def admits_nul(node: dict[str, Any]) -> bool:
+        if "enum" in node or "const" in node or node.get("format") in NUL_FREE_FORMATS:
+            return False
+        pattern = node.get("pattern")
+        return pattern is None or re.search(pattern, "text\x00") is not None
+
+    def walk(node: dict[str, Any], where: str, seen: frozenset[str]) -> None:
+        if ref := node.get("$ref"):
+            if ref in seen:
+                return
+            seen = seen | {ref}
+        node = resolve(spec, node)
+        kinds = node.get("type")
+        kinds = [kinds] if isinstance(kinds, str) else kinds or []
+        if "string" in kinds and admits_nul(node):
+            found.append(where)
+        if node.get("type") == "object" or "properties" in node:
+            names = node.get("propertyNames")
+            open_map = node.get("additionalProperties", True) is not False
+            if open_map and (names is None or admits_nul(resolve(spec, names))):
+                found.append(f"{where} (keys)")
+        if "x-max-depth" in node:
+            return
+        for name, child in (node.get("properties") or {}).items():
+            walk(child, f"{where}.{name}", seen)
+        if isinstance(node.get("additionalProperties"), dict):
+            walk(node["additionalProperties"], f"{where}.*", seen)
+        if item_schema := node.get("x-item-schema"):  # what each item is checked against
+            walk({"$ref": item_schema}, f"{where}[]", seen)
+        elif isinstance(node.get("items"), dict):
+            walk(node["items"], f"{where}[]", seen)
+        for key in ("allOf", "oneOf", "anyOf"):
+            for part in node.get(key, []):
+                walk(part, where, seen)
+
+    for _, _, op in operations(spec):
+        for parameter in op.get("parameters", []):
+            parameter = resolve(spec, parameter)
+            walk(parameter["schema"], f"{op['operationId']} {parameter['name']}", frozenset())
+        if body := op.get("requestBody"):
+            media = resolve(spec, body)["content"]["application/json"]
+            walk(media["schema"], f"{op['operationId']} body", frozenset())
+    return found
+
+
+def test_every_request_string_refuses_nul_in_its_schema(spec: dict[str, Any]) -> None:
+    assert _text_without_a_nul_rule(spec) == []
+
+
+def test_a_request_string_without_a_nul_rule_is_reported(spec: dict[str, Any]) -> None:
+    import copy
+
+    broken = copy.deepcopy(spec)
+    del broken["components"]["schemas"]["EventInput"]["properties"]["event"]["pattern"]
+    del broken["components"]["schemas"]["EventInput"]["properties"]["properties"][
+        "propertyNames"
+    ]
+    assert {"trackEvent body.event", "trackEvent body.properties (keys)"} <= set(
+        _text_without_a_nul_rule(broken)
+    )
