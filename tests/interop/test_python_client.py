@@ -2,7 +2,7 @@
 
 The client is generated at test time, so a spec change that a generator cannot follow
 (a page whose items it types wrongly, an enum it splits in three) fails here. Every
-operation but the sandbox's reset and clock advance is called through the generated
+operation is called through the generated
 `AuthenticatedClient`; each answer must come back parsed into the generated model its
 2xx response names, a page's items into the model of its item schema. Request bodies are
 the spec's own request examples, with ids swapped for those of resources made here.
@@ -34,9 +34,13 @@ LOADED = load_spec()
 SPEC_PATH, SPEC = LOADED.path, LOADED.raw
 PACKAGE = "interop_platform_client"
 METHODS = ("get", "put", "post", "delete", "patch")
-# Sandbox-only operations left out: a reset would drop what this test made, and the
-# clock's advance body is a oneOf the generator turns into three unrelated classes.
-LEFT_OUT = {"resetSandbox", "advanceTestClock"}
+# The clock's advance body is a `oneOf` of three objects: the generator makes a class for
+# each (`ClockAdvanceType0` to `2`), and the operation takes any of them.
+CLOCK_ADVANCES = (
+    ("ClockAdvanceType0", {"seconds": 60}),
+    ("ClockAdvanceType1", {"days": 1}),
+    ("ClockAdvanceType2", {"to": "2100-01-01T00:00:00Z"}),
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -154,8 +158,15 @@ class Driver:
     def model(self, name: str) -> type:
         return getattr(importlib.import_module(f"{PACKAGE}.models"), name)
 
-    def call(self, operation_id: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
-        """Call one operation; its body is the spec's example updated with `body`.
+    def call(
+        self,
+        operation_id: str,
+        body: dict[str, Any] | None = None,
+        model: str | None = None,
+        **params: Any,
+    ) -> Any:
+        """Call one operation; its body is the spec's example updated with `body`, made
+        into the generated `model` (default: the one named after the body's schema).
 
         Returns the answer's JSON (for the ids later calls need), {} when there is none.
         """
@@ -165,9 +176,8 @@ class Driver:
             for path in Path(self.package.__file__).parent.glob(f"api/*/{_snake(operation_id)}.py")
         )
         if op.body is not None:
-            params["body"] = self.model(op.body).from_dict(
-                {**copy.deepcopy(op.example), **(body or {})}
-            )
+            example = copy.deepcopy(op.example) if model is None else {}
+            params["body"] = self.model(model or op.body).from_dict({**example, **(body or {})})
         if op.creates:
             params["idempotency_key"] = str(uuid.uuid4())
         self.called.append(operation_id)
@@ -216,6 +226,8 @@ def test_the_generated_client_parses_every_operation(driver: Driver) -> None:
     call = driver.call
     call("getAccount")
     call("getTestClock")
+    for model, advance in CLOCK_ADVANCES:
+        call("advanceTestClock", advance, model=model)
 
     # Each resource with a create: create -> get -> update -> delete, where the spec has them.
     contact = call("createContact")
@@ -299,6 +311,8 @@ def test_the_generated_client_parses_every_operation(driver: Driver) -> None:
     call("deleteWebhook", webhook_id=webhook["id"])
     call("deleteCustomer", customer_id=customer["id"])
 
+    call("resetSandbox")  # last: it empties the business the calls above filled
+
     assert driver.problems == [], "\n".join(driver.problems)
     assert len(pages) == 19
-    assert set(OPERATIONS) - set(driver.called) == LEFT_OUT
+    assert set(driver.called) == set(OPERATIONS)
