@@ -12,7 +12,8 @@ itself; it never imports `sandbox`. Imports point one way:
   whether it creates (takes Idempotency-Key) or lists (its 2xx is a Page).
 - `exchange`, `client`, `throttle`: one recorded request and response; a client per key
   that keeps under the rate limit and records everything it sends.
-- `account`: what a key can do, from `GET /account`.
+- `account`: what a key can do, from `GET /account`; `configuration`: what the keys
+  given cannot check (named, and the rule families it blocks).
 - `factory`, `links`, `variation`: valid requests from the spec's examples, with the
   resources they name created first; link expressions; a one-field variant of a body.
 - `context`, `profile`: a run's shared state; the `quick` and `full` budgets.

@@ -1,7 +1,9 @@
 """`contracts run` checks a server against the spec; `contracts rules` lists the rules.
 
-Exit codes of `run`: 0 every rule holds, 1 a rule failed, 2 a usage or connection error
-(an unreachable server or a refused key is never a silent pass).
+Exit codes of `run`: 0 every rule holds, 1 a rule failed, 2 the run could not start (a
+usage error, an unreachable server, a base URL that does not lead to the API, a refused
+key: never a silent pass), 130 interrupted. The table, and the JUnit file when asked for,
+are written in every case: rules not checked say why.
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from contracts import junit, report
-from contracts.account import KeyRejected
-from contracts.client import Unreachable
-from contracts.outcome import Verdict
+from contracts.account import KeyRejected, Misconfigured
+from contracts.client import DEFAULT_TIMEOUT, Unreachable
+from contracts.context import Rule
+from contracts.outcome import Failure, Verdict
 from contracts.profile import PROFILES
 from contracts.rules import all_rules, select
 from contracts.runner import Settings, prepare, run
 from contracts.spec import DEFAULT_SPEC
 
 USAGE_ERROR = 2
+INTERRUPTED = 130
 
 
 def parser() -> argparse.ArgumentParser:
@@ -42,6 +46,13 @@ def parser() -> argparse.ArgumentParser:
     go.add_argument("--profile", choices=sorted(PROFILES), default="quick")
     go.add_argument("--seed", type=int, default=0)
     go.add_argument("--junit", type=Path, help="write a JUnit XML report here")
+    go.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"seconds one request may take before it fails its check ({DEFAULT_TIMEOUT:g})",
+    )
     go.add_argument(
         "--only",
         nargs="+",
@@ -69,6 +80,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         profile=args.profile,
         seed=args.seed,
         only=args.only,
+        timeout=args.timeout,
     )
 
 
@@ -105,18 +117,41 @@ def run_command(args: argparse.Namespace) -> int:
     )
     try:
         ctx = prepare(settings, progress)
-        result = run(ctx, rules, finished)
-    except (Unreachable, KeyRejected) as exc:
-        print(f"contracts: {exc}", file=sys.stderr)
-        return USAGE_ERROR
+    except (Unreachable, KeyRejected, Misconfigured) as exc:
+        return not_started(args, rules, str(exc), USAGE_ERROR, started)
     except OSError as exc:  # the spec file
-        print(f"contracts: cannot read the spec: {exc} (pass --spec)", file=sys.stderr)
-        return USAGE_ERROR
+        reason = f"cannot read the spec: {exc} (pass --spec)"
+        return not_started(args, rules, reason, USAGE_ERROR, started)
+    except KeyboardInterrupt:
+        return not_started(args, rules, "interrupted before the first rule", INTERRUPTED, started)
+    result = run(ctx, rules, finished)
     secrets = ctx.secrets()
-    print(report.render(result.verdicts, secrets, result.seconds))
+    print(
+        report.render(
+            result.verdicts, secrets, result.seconds, ctx.misconfigured, result.interrupted,
+            ctx.notes,
+        )
+    )
     if args.junit:
         junit.write(args.junit, rules, result.verdicts, secrets, result.seconds)
+    if result.interrupted:
+        return INTERRUPTED
     return 1 if result.failed else 0
+
+
+def not_started(
+    args: argparse.Namespace, rules: list[Rule], reason: str, code: int, started: float
+) -> int:
+    """Say why the run could not start, and write the table and JUnit file saying so."""
+    print(f"contracts: {reason}", file=sys.stderr)
+    verdicts = {rule.id: Verdict(rule.id) for rule in rules}
+    for verdict in verdicts.values():
+        verdict.failures.append(Failure(verdict.rule_id, "run", "a run that can start", reason))
+    seconds = time.monotonic() - started
+    print(report.render(verdicts, {}, seconds, interrupted=code == INTERRUPTED))
+    if args.junit:
+        junit.write(args.junit, rules, verdicts, {}, seconds)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,11 @@
 """HTTP to the server under test: one `Client` per key, every exchange recorded.
 
 The kit talks to servers over HTTP only. A `Client` keeps its key under the rate limit
-(`Throttle`), waits out a 429 met by accident, and appends every exchange to a shared
-`Recorder` so that the passive rules (envelope, rate-limit headers) see all traffic.
+(`Throttle`), waits out a 429 met by accident, and appends every answered exchange to a
+shared `Recorder` so that the passive rules (envelope, rate-limit headers) see all
+traffic. A request that gets no answer (a timeout, a reset connection, a response that
+is not HTTP) comes back as an exchange with status 0 and `error` saying what happened:
+it fails the check that sent it, and the run goes on.
 """
 
 from __future__ import annotations
@@ -15,15 +18,16 @@ from urllib.parse import urlencode
 import requests
 
 from contracts.exchange import Exchange
-from contracts.throttle import Throttle
+from contracts.throttle import MAX_WAIT, Throttle
 
-TIMEOUT = 30.0
+DEFAULT_TIMEOUT = 10.0  # seconds a request may take before it counts as unanswered
 RETRIES_ON_429 = 3
 NO_KEY = object()  # `key=NO_KEY`: send no Authorization header at all
 
 
 class Unreachable(Exception):
-    """The server did not answer at all (connection refused, timeout, DNS)."""
+    """The server did not answer the run's first request (connection refused, timeout,
+    DNS): nothing can be checked."""
 
 
 class Recorder:
@@ -51,16 +55,18 @@ class Client:
         key: str | None,
         recorder: Recorder | None = None,
         throttle: Throttle | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.key = key
         self.recorder = recorder if recorder is not None else Recorder()
         self.throttle = throttle or Throttle()
+        self.timeout = timeout
         self.session = requests.Session()
 
     def fork(self) -> Client:
-        """A client with the same key, recorder and throttle but its own connection."""
-        return Client(self.base_url, self.key, self.recorder, self.throttle)
+        """A client with the same key, recorder, throttle and timeout but its own connection."""
+        return Client(self.base_url, self.key, self.recorder, self.throttle, self.timeout)
 
     def request(
         self,
@@ -79,7 +85,7 @@ class Client:
 
         `key=None` uses the client's key, `key=NO_KEY` sends none, a string sends that one.
         A 429 is waited out (`Retry-After`) and retried unless `wait_out_429` is False.
-        Raises Unreachable when the server does not answer.
+        Without an answer the exchange has status 0 and says why in `error`.
         """
         url = self.base_url + path
         if params:
@@ -98,7 +104,7 @@ class Client:
         sent = {k: v for k, v in sent.items() if v is not None}
         for _ in range(RETRIES_ON_429 + 1):
             exchange = self._send(method, url, sent, body, operation_id)
-            if exchange.status != 429 or not wait_out_429:
+            if exchange.status != 429 or not wait_out_429 or outlasts_a_window(exchange):
                 return exchange
             self.throttle.wait_out(exchange.header("Retry-After"))
         return exchange
@@ -110,13 +116,36 @@ class Client:
         exchange = Exchange(method.upper(), url, headers, body, operation_id=op)
         try:
             response = self.session.request(
-                method, url, headers=headers, data=body, timeout=TIMEOUT, allow_redirects=False
-            )
+                method, url, headers=headers, data=body, timeout=self.timeout,
+                allow_redirects=False,
+            )  # fmt: skip
+        except requests.Timeout:
+            exchange.error = f"no answer in {self.timeout:g} s"
+            return exchange
         except requests.RequestException as exc:
-            raise Unreachable(f"{method.upper()} {url}: {exc}") from exc
+            exchange.error = f"no answer: {_reason(exc)}"
+            return exchange
         exchange.status = response.status_code
         exchange.headers = dict(response.headers)
         exchange.body = response.content
         self.throttle.observe(exchange.headers)
         self.recorder.add(exchange)
         return exchange
+
+
+def outlasts_a_window(exchange: Exchange) -> bool:
+    """True for a 429 whose Retry-After is longer than any rate-limit window (a quota spent
+    for the day or month): waiting it out would stall the run, so it is not waited."""
+    try:
+        return float(exchange.header("Retry-After") or 0) > MAX_WAIT
+    except ValueError:
+        return False
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """The innermost cause of a failed request, in one line ("Connection reset by peer")."""
+    cause: BaseException = exc
+    while cause.__context__ is not None and not isinstance(cause, OSError):
+        cause = cause.__context__
+    text = str(cause) or type(cause).__name__
+    return " ".join(text.split())[:200]

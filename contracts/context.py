@@ -51,6 +51,14 @@ class Context:
     progress: Callable[[str], None] = lambda message: None
     focus: tuple[str, ...] = ()  # operationIds the fuzzer keeps to (empty: all)
     token: str = field(default_factory=lambda: secrets.token_hex(4))
+    # Rule families the given keys cannot run -> why, in words (see `configuration`).
+    blocked: dict[str, str] = field(default_factory=dict)
+    misconfigured: list[str] = field(default_factory=list)  # every problem with the keys
+    # Lines of the report about the run itself (what it covered), in order.
+    notes: list[str] = field(default_factory=list)
+    # Stateful phase: transition id of each spec link stepped through -> 2xx at both ends.
+    links_followed: dict[str, bool] = field(default_factory=dict)
+    link_coverage: tuple[int, int] | None = None  # (followed, links), once the phase ran
 
     def __post_init__(self) -> None:
         self.random = random.Random(self.seed)

@@ -10,7 +10,7 @@ from typing import Any
 
 @dataclass
 class Exchange:
-    """A request the kit sent and what came back (`status` 0: no response)."""
+    """A request the kit sent and what came back (`status` 0: no response, `error` why)."""
 
     method: str
     url: str
@@ -20,6 +20,11 @@ class Exchange:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     operation_id: str | None = None
+    error: str | None = None  # what happened instead of an answer ("no answer in 10 s")
+
+    @property
+    def answered(self) -> bool:
+        return self.status != 0
 
     def header(self, name: str) -> str | None:
         """A response header, case-insensitively."""
@@ -38,7 +43,9 @@ class Exchange:
         return 200 <= self.status < 300
 
     def summary(self) -> str:
-        """`status` and a body excerpt, for a report line."""
+        """`status` and a body excerpt, for a report line; what happened when no answer."""
+        if not self.answered:
+            return self.error or "no answer"
         text = self.body.decode("utf-8", "replace")
         if len(text) > 300:
             text = text[:300] + "…"

@@ -116,8 +116,16 @@ class Factory:
         headers: dict[str, str] | None = None,
         query: dict[str, Any] | None = None,
     ) -> Exchange:
-        """Send `op` with the given (or example) path parameters and body."""
+        """Send `op` with the given (or example) parameters and body.
+
+        `params` are path parameters; any of them the operation takes in its query (a
+        link may name either) is sent there instead.
+        """
         params = self.path_params(op) if params is None else params
+        in_query = {p["name"] for p in op.parameters if p["in"] == "query"}
+        if moved := {name: value for name, value in params.items() if name in in_query}:
+            params = {name: value for name, value in params.items() if name not in moved}
+            query = {**moved, **(query or {})}
         if body is None and op.body_schema is not None:
             body = self.body(op)
         sent_headers = dict(headers or {})

@@ -12,7 +12,9 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import requests
 import schemathesis
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.engine import Status, events, from_schema
 
 from contracts.context import Context
@@ -25,6 +27,14 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 UNIT_PHASES = ("examples", "coverage", "fuzzing")
+# Checks the unit phases already make of every operation with probes of their own (no
+# key, another method, a header left out): the stateful phase spends its requests on steps.
+UNIT_ONLY = (
+    "ignored_auth",
+    "unsupported_method",
+    "allow_header_conformance",
+    "missing_required_header",
+)
 
 
 def build_schema(
@@ -50,19 +60,33 @@ def build_schema(
     phases: dict[str, Any] = {
         name: {"enabled": enabled and not stateful} for name, enabled in unit.items()
     }
-    phases["stateful"] = {"enabled": stateful, "max-steps": profile.stateful_steps}
+    phases["stateful"] = {
+        "enabled": stateful,
+        "max-steps": profile.stateful_steps,
+        # Valid steps through the spec's own links only: the unit phases send the invalid
+        # data, and the links are the contract (schemathesis would infer more).
+        "generation": {
+            "max-examples": profile.stateful_scenarios,
+            "database": "none",
+            "mode": "positive",
+        },
+        "inference": {"algorithms": []},
+    }
     config = schemathesis.Config.from_dict(
         {
             "seed": ctx.seed,
             "max-time": profile.stateful_seconds if stateful else profile.fuzz_seconds,
             "suppress-health-check": ["all"],
             "base-url": ctx.base_url,
-            "rate-limit": "auto",
+            "request-timeout": ctx.main.client.timeout,
             "workers": 1,
             # No example database: a run depends on its seed only and writes no files.
             "generation": {"max-examples": profile.fuzz_examples, "database": "none"},
             "phases": phases,
-            "checks": {name: {"enabled": name in checks} for name in (*known, *off)},
+            "checks": {
+                name: {"enabled": name in checks and not (stateful and name in UNIT_ONLY)}
+                for name in (*known, *off)
+            },
         }
     )
     schema = schemathesis.openapi.from_dict(document, config=config)
@@ -79,6 +103,8 @@ def build_schema(
             keyed.client.throttle.wait()
             case.headers = case.headers or {}
             case.headers["Authorization"] = f"Bearer {data}"
+            if negative_headers(case):
+                return  # the headers are what this case tests: sent as generated
             # A random business id is 404 on every operation: the fuzzer keeps to the
             # key's own business so that it reaches the handlers (tenancy has its rule).
             if business and BUSINESS_HEADER in case.headers:
@@ -107,6 +133,13 @@ def build_schema(
     schema.hooks.register_hook_with_name(after_call, "after_call")
     schema.hooks.register_hook_with_name(filter_failure, "filter_failure")
     return schema
+
+
+def negative_headers(case: Any) -> bool:
+    """True when schemathesis generated this case's headers to break their schemas."""
+    meta = getattr(case, "meta", None)
+    component = (getattr(meta, "components", None) or {}).get(ParameterLocation.HEADER)
+    return component is not None and component.mode.is_negative
 
 
 def throttled_probe(failure: Any) -> bool:
@@ -145,15 +178,29 @@ def semantic_rejection(op: Operation, failure: Any, response: Any) -> bool:
     return bool(fields) and fields <= op.semantic_fields
 
 
-def events_of(schema: Any) -> Iterator[tuple[str, Any]]:
-    """Run the engine; yield ("passed", check name), ("failure", Failure), ("error", text)
-    and, last, ("cases", {phase: scenarios run})."""
+def events_of(
+    schema: Any, secrets: dict[str, str], timeout: float
+) -> Iterator[tuple[str, Any]]:
+    """Run the engine; yield ("passed", check name), ("failure", Failure), ("error", text),
+    ("link", (transition id, 2xx at both ends)) for each step through one of the spec's
+    links and, last, ("cases", {phase: scenarios run}).
+
+    A request that got no answer in `timeout` seconds (or a reset connection) is a
+    failure of the `no_answer` check, with schemathesis' curl command for it, the key
+    read from its variable (the first of `secrets`, the main key's).
+    """
     cases: dict[str, int] = {}
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             phase = getattr(event.phase, "value", str(event.phase))
             cases[phase] = cases.get(phase, 0) + 1
             yield from _scenario(event.recorder)
+        elif isinstance(event, events.Interrupted):
+            raise KeyboardInterrupt  # schemathesis stopped on Ctrl-C: so does the run
+        elif isinstance(event, events.NonFatalError) and isinstance(
+            event.value, requests.RequestException
+        ):
+            yield "failure", _no_answer(event, secrets, timeout)
         elif isinstance(event, events.NonFatalError):
             yield "error", f"{event.label}: {event.info.title}: {event.info.message[:300]}"
         elif isinstance(event, events.FatalError):
@@ -164,7 +211,31 @@ def events_of(schema: Any) -> Iterator[tuple[str, Any]]:
     yield "cases", cases
 
 
+NO_ANSWER = "no_answer"
+FILTERED = "'Authorization: [Filtered]'"  # how schemathesis' curl samples show the key
+
+
+def _no_answer(event: Any, secrets: dict[str, str], timeout: float) -> Failure:
+    """A request schemathesis sent that got no answer, as a failure with its reproduction."""
+    error = event.value
+    got = (
+        f"no answer in {timeout:g} s"
+        if isinstance(error, requests.Timeout)
+        else f"no answer: {' '.join(str(error).split())[:200]}"
+    )
+    curl = getattr(event.info, "_code_sample", None)
+    if curl and secrets:
+        variable = next(iter(secrets))
+        curl = curl.replace(FILTERED, f'"Authorization: Bearer ${variable}"')
+    return Failure(NO_ANSWER, event.label, "an answer to every request", got, curl=curl)
+
+
 def _scenario(recorder: Any) -> Iterator[tuple[str, Any]]:
+    for case_id, node in recorder.cases.items():
+        transition = getattr(node, "transition", None)
+        if transition is None or transition.is_inferred:
+            continue
+        yield "link", (transition.id, _ok(recorder, case_id) and _ok(recorder, node.parent_id))
     for case_id, nodes in recorder.checks.items():
         for node in nodes:
             if node.status == Status.SUCCESS:
@@ -181,6 +252,13 @@ def _scenario(recorder: Any) -> Iterator[tuple[str, Any]]:
                 if exchange is not None:
                     message = f"{message} | {exchange.summary()}".strip(" |")
                 yield "failure", Failure(node.name, subject, failure.title, message[:500], exchange)
+
+
+def _ok(recorder: Any, case_id: str | None) -> bool:
+    """Whether the request of `case_id` got a 2xx."""
+    interaction = recorder.interactions.get(case_id) if case_id else None
+    response = getattr(interaction, "response", None)
+    return response is not None and 200 <= response.status_code < 300
 
 
 def as_exchange(response: Any, operation_id: str | None) -> Exchange:

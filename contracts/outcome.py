@@ -42,8 +42,14 @@ class Verdict:
         """Count one check; record a failure with its evidence when it does not hold.
 
         A 429 that outlasted the client's waiting is a note, not a failure, except for
-        the rules that judge 429s themselves (rate limits, the envelope).
+        the rules that judge 429s themselves (rate limits, the envelope). A request that
+        got no answer fails the check whatever `holds` says.
         """
+        if exchange is not None and not exchange.answered:
+            self.failures.append(
+                Failure(self.rule_id, subject, expected, exchange.summary(), exchange)
+            )
+            return False
         if holds:
             self.passed += 1
         elif exchange is not None and exchange.status == 429 and self.family not in JUDGE_429:

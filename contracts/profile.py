@@ -14,6 +14,7 @@ class Profile:
     fuzz_seconds: int  # schemathesis time budget for its examples, coverage, fuzzing phases
     stateful_seconds: int  # and for its stateful phase (the links), run after them
     stateful_steps: int  # schemathesis stateful phase: steps per scenario
+    stateful_scenarios: int  # and scenarios at most (its time budget may end it first)
     examples_phase: bool  # schemathesis sends the spec's examples (slow to generate)
     coverage_phase: bool  # schemathesis' boundary-value phase (thorough, and slow)
     probe_all: bool  # auth and envelope probes: every operation, or one per tag
@@ -26,9 +27,10 @@ PROFILES = {
     "quick": Profile(
         name="quick",
         fuzz_examples=4,
-        fuzz_seconds=20,
-        stateful_seconds=12,
-        stateful_steps=6,
+        fuzz_seconds=15,
+        stateful_seconds=15,
+        stateful_steps=20,
+        stateful_scenarios=200,
         examples_phase=False,
         coverage_phase=False,
         probe_all=False,
@@ -39,9 +41,10 @@ PROFILES = {
     "full": Profile(
         name="full",
         fuzz_examples=40,
-        fuzz_seconds=360,
-        stateful_seconds=120,
+        fuzz_seconds=240,
+        stateful_seconds=240,
         stateful_steps=20,
+        stateful_scenarios=2_000,
         examples_phase=True,
         coverage_phase=True,
         probe_all=True,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.client import DEFAULT_TIMEOUT
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("contracts", "contract kit (checks a server against openapi.yaml)")
@@ -27,6 +29,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--contracts-spec", help="the OpenAPI file (default: the kit's openapi.yaml)")
     group.addoption("--contracts-profile", default="quick", choices=("quick", "full"))
     group.addoption("--contracts-seed", type=int, default=0, help="seed of the run")
+    group.addoption(
+        "--contracts-timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help="seconds one request may take before it fails its check",
+    )
     group.addoption(
         "--contracts-only",
         action="append",

@@ -66,9 +66,22 @@ def skips_section(verdicts: dict[str, Verdict]) -> str:
     return "\n".join(f"  {v.rule_id}: {reason}" for v in verdicts.values() for reason in v.skips)
 
 
-def render(verdicts: dict[str, Verdict], secrets: dict[str, str], seconds: float) -> str:
-    """The whole report: table, failures, skips, one-line result."""
-    parts = [table(verdicts)]
+def render(
+    verdicts: dict[str, Verdict],
+    secrets: dict[str, str],
+    seconds: float,
+    misconfigured: list[str] | None = None,
+    interrupted: bool = False,
+    notes: list[str] | None = None,
+) -> str:
+    """The whole report: what the keys could not run, table, failures, skips, notes on
+    the run's coverage, one-line result (saying so when the run was interrupted)."""
+    parts = []
+    if misconfigured:
+        parts.append("MISCONFIGURED\n" + "\n".join(f"  {reason}" for reason in misconfigured))
+    if interrupted:
+        parts.append("INTERRUPTED: a partial report (rules not reached are marked not run)")
+    parts.append(table(verdicts))
     failed = [v for v in verdicts.values() if v.failures]
     if failed:
         variables = " ".join(f"{name}=…" for name in secrets)
@@ -76,6 +89,8 @@ def render(verdicts: dict[str, Verdict], secrets: dict[str, str], seconds: float
         parts.append(failures_section(verdicts, secrets))
     if skips := skips_section(verdicts):
         parts += ["NOT CHECKED", skips]
+    if notes:
+        parts += ["COVERAGE", "\n".join(f"  {note}" for note in notes)]
     total = sum(len(v.failures) for v in failed)
     parts.append(
         f"{len(failed)} of {len(verdicts)} rules failed ({total} failures) in {seconds:.1f}s"

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from contracts.account import fetch_account
-from contracts.client import Client, Recorder, Unreachable
+from contracts.client import DEFAULT_TIMEOUT, Client, Recorder
+from contracts.configuration import misconfiguration
 from contracts.context import Context, Keyed, Rule
 from contracts.factory import Factory
 from contracts.outcome import Failure, Verdict
@@ -30,6 +31,7 @@ class Settings:
     seed: int = 0
     only: list[str] = field(default_factory=list)
     focus: tuple[str, ...] = ()  # operationIds the fuzzer keeps to (empty: all)
+    timeout: float = DEFAULT_TIMEOUT  # seconds before a request counts as unanswered
 
 
 @dataclass
@@ -40,6 +42,7 @@ class RunResult:
     verdicts: dict[str, Verdict]
     context: Context
     seconds: float
+    interrupted: bool = False  # stopped (Ctrl-C) before every family ran: a partial report
 
     @property
     def failed(self) -> bool:
@@ -47,9 +50,10 @@ class RunResult:
 
 
 def prepare(settings: Settings, progress: Callable[[str], None] = lambda m: None) -> Context:
-    """Load the spec and learn every key's account.
+    """Load the spec, learn every key's account and what the keys cannot do.
 
-    Raises Unreachable when the server does not answer, KeyRejected when a key is refused.
+    Raises Unreachable when the server does not answer, Misconfigured when the base URL
+    does not lead to the API, KeyRejected when a key is refused.
     """
     spec = Spec.load(settings.spec_path)
     recorder = Recorder()
@@ -62,10 +66,10 @@ def prepare(settings: Settings, progress: Callable[[str], None] = lambda m: None
     ]
     keyed = []
     for label, variable, key in labelled:
-        client = Client(settings.base_url, key, recorder)
+        client = Client(settings.base_url, key, recorder, timeout=settings.timeout)
         account = fetch_account(spec, client, label)
         keyed.append(Keyed(label, client, account, Factory(spec, client), variable))
-    return Context(
+    ctx = Context(
         spec=spec,
         base_url=settings.base_url,
         main=keyed[0],
@@ -78,6 +82,10 @@ def prepare(settings: Settings, progress: Callable[[str], None] = lambda m: None
         progress=progress,
         focus=settings.focus,
     )
+    ctx.blocked, ctx.misconfigured = misconfiguration(ctx, bool(settings.other_key))
+    for reason in ctx.misconfigured:
+        progress(f"MISCONFIGURED: {reason}")
+    return ctx
 
 
 def run(
@@ -85,34 +93,45 @@ def run(
     rules: list[Rule],
     on_family: Callable[[str, dict[str, Verdict]], None] = lambda family, verdicts: None,
 ) -> RunResult:
-    """Run each family that has a selected rule; `on_family` is told as each one finishes."""
+    """Run each family that has a selected rule; `on_family` is told as each one finishes.
+
+    A family the keys cannot run (`ctx.blocked`) fails each of its rules with the reason.
+    Ctrl-C ends the run with what it has: the rules not reached are marked not run.
+    """
     started = time.monotonic()
     verdicts = {rule.id: Verdict(rule.id) for rule in rules}
+    interrupted = False
     for family in FAMILIES:
         mine = {r.id: verdicts[r.id] for r in family.RULES if r.id in verdicts}
         if not mine:
             continue
         name = family.RULES[0].family
-        ctx.progress(f"{name}: checking {', '.join(mine)}")
-        begun = time.monotonic()
-        try:
-            family.check(ctx, mine)
-        except Unreachable:
-            raise
-        except Exception as exc:  # an answer the rule could not read must not end the run
+        if interrupted:
             for verdict in mine.values():
-                verdict.failures.append(
-                    Failure(
-                        verdict.rule_id,
-                        name,
-                        "the rule to run to its end",
-                        f"{type(exc).__name__}: {exc}",
-                    )
-                )
+                verdict.skip("not run: the run was interrupted")
+            continue
+        begun = time.monotonic()
+        if name in ctx.blocked:
+            _fail_all(mine, name, "a configuration this rule can run with", ctx.blocked[name])
+        else:
+            ctx.progress(f"{name}: checking {', '.join(mine)}")
+            try:
+                family.check(ctx, mine)
+            except KeyboardInterrupt:
+                interrupted = True
+                for verdict in mine.values():
+                    verdict.skip("interrupted while this rule ran: its counts are partial")
+            except Exception as exc:  # an answer the rule could not read must not end the run
+                _fail_all(mine, name, "the rule to run to its end", f"{type(exc).__name__}: {exc}")
         for verdict in mine.values():
             verdict.seconds = time.monotonic() - begun
         on_family(name, mine)
-    return RunResult(rules, verdicts, ctx, time.monotonic() - started)
+    return RunResult(rules, verdicts, ctx, time.monotonic() - started, interrupted)
+
+
+def _fail_all(verdicts: dict[str, Verdict], subject: str, expected: str, got: str) -> None:
+    for verdict in verdicts.values():
+        verdict.failures.append(Failure(verdict.rule_id, subject, expected, got))
 
 
 def run_settings(settings: Settings, progress: Callable[[str], None] = lambda m: None) -> RunResult:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from contracts import report
-from contracts.account import KeyRejected
+from contracts.account import KeyRejected, Misconfigured
 from contracts.client import Unreachable
 from contracts.rules import all_rules, select
 from contracts.runner import RunResult, Settings, prepare, run
@@ -40,11 +40,12 @@ def contract_run(request: pytest.FixtureRequest) -> RunResult:
         spec_path=Path(option("--contracts-spec") or DEFAULT_SPEC),
         profile=option("--contracts-profile"),
         seed=option("--contracts-seed"),
+        timeout=option("--contracts-timeout"),
         only=[name for value in option("--contracts-only") for name in value.split(",") if name],
     )
     try:
         return run(prepare(settings), select(settings.only))
-    except (Unreachable, KeyRejected) as exc:
+    except (Unreachable, KeyRejected, Misconfigured) as exc:
         pytest.exit(f"contracts: {exc}", returncode=USAGE_ERROR)
     except KeyError as exc:
         pytest.exit(f"contracts: unknown rule or family: {exc}", returncode=USAGE_ERROR)

@@ -27,9 +27,11 @@ CHECKS = {
     "ignored_auth": "conformance.ignored-auth",
     "use_after_free": "conformance.use-after-free",
     "ensure_resource_availability": "conformance.resource-availability",
+    "no_answer": "conformance.answered",
 }
 RULES = (
     Rule("conformance.server-error", "No request, however odd, is answered with a 5xx."),
+    Rule("conformance.answered", "Every request the fuzzer sends gets an answer in time."),
     Rule("conformance.status-code", "Every status answered is documented for the operation."),
     Rule("conformance.content-type", "Every response has a documented Content-Type."),
     Rule("conformance.headers", "Every response carries its documented headers, valid."),
@@ -74,6 +76,9 @@ def record(ctx: Context, verdicts: dict[str, Verdict], kind: str, payload: Any) 
         payload.rule_id = rule
         if rule in verdicts:
             verdicts[rule].failures.append(payload)
+    elif kind == "link":
+        transition, ok = payload
+        ctx.links_followed[transition] = ctx.links_followed.get(transition, False) or ok
     elif kind == "error":
         ctx.progress(f"schemathesis: {payload}")
     elif kind == "cases":
@@ -88,11 +93,22 @@ def check(ctx: Context, verdicts: dict[str, Verdict]) -> None:
     document = contract_document(ctx.spec.document, ctx.focus)
     seen = len(ctx.recorder.snapshot())
     for stateful in (False, True):
-        schema = fuzzing.build_schema(ctx, document, enabled, tuple(CHECKS), OFF, stateful)
-        for kind, payload in fuzzing.events_of(schema):
+        phase_document = linked_document(ctx, document) if stateful else document
+        schema = fuzzing.build_schema(ctx, phase_document, enabled, tuple(CHECKS), OFF, stateful)
+        events = fuzzing.events_of(schema, ctx.secrets(), ctx.main.client.timeout)
+        for kind, payload in events:
             record(ctx, verdicts, kind, payload)
+    links = spec_links(ctx)
+    followed = sorted(t for t in links if ctx.links_followed.get(t))
+    ctx.link_coverage = (len(followed), len(links))
+    ctx.notes.append(
+        f"links: {len(followed)} of {len(links)} of the spec's links followed with a 2xx at "
+        "both ends by the stateful phase"
+    )
+    answers = ctx.recorder.snapshot()[seen:]
+    if verdict := verdicts.get("conformance.answered"):
+        verdict.passed += len(answers)  # the recorder keeps answered requests only
     if verdict := verdicts.get("conformance.reached"):
-        answers = ctx.recorder.snapshot()[seen:]
         reached = sum(1 for answer in answers if answer.ok)
         verdict.expect(
             reached > 0,
@@ -100,3 +116,29 @@ def check(ctx: Context, verdicts: dict[str, Verdict]) -> None:
             "at least one 2xx while fuzzing",
             got=f"{reached} 2xx among {len(answers)} answers",
         )
+
+
+def linked_document(ctx: Context, document: dict[str, Any]) -> dict[str, Any]:
+    """`document` with only the operations a link starts or ends at: the stateful phase
+    starts its scenarios there, not at operations no link leaves."""
+    linked = {
+        name
+        for op in ctx.spec.contract
+        for link in op.links
+        for name in (op.operation_id, link.operation_id)
+    }
+    return contract_document(document, tuple(sorted(linked)))
+
+
+def spec_links(ctx: Context) -> list[str]:
+    """Each link between operations of the contract, named as schemathesis names its
+    transitions (`POST /orders -> [201] GetOrder -> GET /orders/{order_id}`)."""
+    contract = {op.operation_id: op for op in ctx.spec.contract}
+    if ctx.focus:
+        contract = {k: op for k, op in contract.items() if k in ctx.focus}
+    return sorted(
+        f"{op.label} -> [{op.success_status}] {link.name} -> {contract[link.operation_id].label}"
+        for op in contract.values()
+        for link in op.links
+        if link.operation_id in contract
+    )

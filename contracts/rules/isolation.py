@@ -96,9 +96,14 @@ def check_links(
         }
         sent_body = None
         if link.request_body is not None:
+            # The link names some fields; the rest is the target's own example, as a
+            # client would send it (and as schemathesis merges a link's body).
             sent_body = {
-                k: evaluate(v, request_body=body, response=made)
-                for k, v in link.request_body.items()
+                **example_body(other, target),
+                **{
+                    k: evaluate(v, request_body=body, response=made)
+                    for k, v in link.request_body.items()
+                },
             }
         elif target.body_schema is not None:
             sent_body = target.body_example
@@ -123,6 +128,15 @@ def check_links(
                 "the resource unchanged for its owner",
                 after,
             )
+
+
+def example_body(keyed: Keyed, target: Operation) -> dict:
+    """The target's example body filled for `keyed` ({} when it has none or it fails)."""
+    try:
+        body = keyed.factory.body(target) if target.body_schema is not None else None
+    except SetupError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def check_business(ctx: Context, other: Keyed, verdict: Verdict) -> None:

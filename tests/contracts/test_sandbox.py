@@ -6,6 +6,7 @@ Nothing is tolerated: a disagreement is a bug in the kit, the sandbox or the spe
 from __future__ import annotations
 
 from contracts import report
+from contracts.profile import PROFILES
 from contracts.runner import RunResult
 from tests.contracts.conftest import Sandbox, run_kit
 
@@ -23,3 +24,18 @@ def test_rate_limits_hold_with_the_plans_limits(limited_sandbox: Sandbox) -> Non
     verdict = result.verdicts["ratelimit.exceeded"]
     assert not result.failed, report.render(result.verdicts, {}, result.seconds)
     assert verdict.passed and not verdict.skips
+
+
+def test_quick_follows_more_than_half_of_the_links(sandbox: Sandbox) -> None:
+    stateful = PROFILES["quick"]
+    quick = {
+        "fuzz_seconds": 1,
+        "stateful_seconds": stateful.stateful_seconds,
+        "stateful_steps": stateful.stateful_steps,
+        "stateful_scenarios": stateful.stateful_scenarios,
+    }
+    result = run_kit(sandbox.base_url, sandbox.keys_for("builder"), ["conformance"], profile=quick)
+    followed, links = result.context.link_coverage or (0, 0)
+    assert links >= 45
+    assert followed / links >= 0.5, result.context.notes
+    assert not result.failed, report.render(result.verdicts, {}, result.seconds)
