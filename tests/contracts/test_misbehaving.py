@@ -13,8 +13,10 @@ import io
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -25,6 +27,8 @@ from typing import Any
 import pytest
 
 from contracts.cli import main
+from contracts.client import Client
+from contracts.outcome import Verdict
 from contracts.rules import all_rules
 from contracts.runner import Settings, prepare, run
 from tests.contracts.conftest import TEST_PROFILE, Sandbox, run_kit
@@ -243,3 +247,29 @@ def test_ctrl_c_leaves_a_partial_report_and_junit(mock_url: str, tmp_path: Path)
     statuses = Finished(130, out, "", junit).statuses()
     assert statuses["ratelimit.headers"] == "skip"  # after the interruption: not run
     assert junit.exists()
+
+
+def test_a_response_that_is_not_http_fails_its_check_and_the_client_goes_on() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def answer_garbage() -> None:
+        for _ in range(2):
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    client = Client(f"http://127.0.0.1:{listener.getsockname()[1]}", "sk_test_main", timeout=2)
+    try:
+        exchange = client.request("GET", "/account")
+        again = client.request("GET", "/account")
+    finally:
+        listener.close()
+    assert (exchange.status, again.status) == (0, 0)
+    assert exchange.error is not None and exchange.error.startswith("no answer: ")
+    verdict = Verdict("conformance.answered")
+    assert not verdict.expect(True, "GET /account", "an answer", exchange)
+    assert verdict.failures[0].got == exchange.error
