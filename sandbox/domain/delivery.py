@@ -78,8 +78,8 @@ class Result:
 
 def describe(error: requests.RequestException, timeout: float) -> str:
     """A short, stable description of why no response came."""
-    if isinstance(error, requests.Timeout):
-        return f"Timed out after {timeout:g} s without a response"
+    if isinstance(error, pinned.DeadlinePassed | requests.Timeout):
+        return pinned.DEADLINE_PASSED.format(seconds=timeout)
     text = str(error)
     if match := ERRNO.search(text):
         return f"{type(error).__name__}: {match.group(0).strip()}"
@@ -200,9 +200,11 @@ class DeliveryWorker:
         delivery another worker leased meanwhile is left out.
         """
         token = secrets.token_hex(8)
-        # Leases run on real time read now; they cover every POST of the batch.
+        # Leases run on real time read now. They outlast every attempt of the batch made
+        # one after another: each resolves its host (bounded) and POSTs within its deadline.
         real_now = utcnow()
-        lease = timedelta(seconds=self.policy.timeout_seconds * len(due) + LEASE_MARGIN_SECONDS)
+        longest_attempt = self.targets.resolve_seconds + self.policy.timeout_seconds
+        lease = timedelta(seconds=longest_attempt * len(due) + LEASE_MARGIN_SECONDS)
         by_clock: dict[datetime, list[str]] = {}
         for delivery_id, company_now in due:
             by_clock.setdefault(company_now, []).append(delivery_id)

@@ -1,21 +1,94 @@
-"""HTTP to a checked webhook target: only to the addresses that were checked.
+"""HTTP to a checked webhook target: only to the addresses that were checked, in time.
 
 The URL's host was resolved once and its addresses checked (sandbox/domain/targets.py);
 a POST goes to one of those addresses, naming the server after the URL's host (the
 `Host` header, and for HTTPS the SNI name and the name the certificate must match), so
 DNS cannot answer differently between the check and the connection.
+
+A POST has a total deadline: connecting, sending and reading the answer's status and
+headers. A socket timeout bounds each read only, so a receiver answering a byte at a
+time could hold an attempt open for ever; when the deadline passes, the connection in
+use is shut down and the POST fails with `DeadlinePassed`.
 """
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError
 from urllib3.util import parse_url
 
 from sandbox.domain.targets import IPAddress, Target
+
+# The connections the current thread's POST uses, so that its deadline can shut them.
+_in_use = threading.local()
+DEADLINE_PASSED = "No complete answer within {seconds:g} s"
+
+
+class DeadlinePassed(requests.ConnectionError):
+    """The receiver's answer was not complete within the attempt's deadline."""
+
+
+class _Tracked:
+    """Registers a connection with the POST in progress on this thread as it sends."""
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        connections = getattr(_in_use, "connections", None)
+        if connections is not None:
+            connections.append(self)
+        return super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _TrackedHTTPConnection(_Tracked, HTTPConnection):
+    pass
+
+
+class _TrackedHTTPSConnection(_Tracked, HTTPSConnection):
+    pass
+
+
+class _TrackedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _TrackedHTTPConnection
+
+
+class _TrackedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _TrackedHTTPSConnection
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[threading.Event]:
+    """Shut the connections this thread sends on if the block outlasts `seconds`; the
+    event yielded is set when that happened."""
+    connections: list[Any] = []
+    passed = threading.Event()
+
+    def cut() -> None:
+        passed.set()
+        for connection in list(connections):
+            sock = getattr(connection, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already closed
+
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    _in_use.connections = connections
+    timer.start()
+    try:
+        yield passed
+    finally:
+        timer.cancel()
+        _in_use.connections = None
 
 
 def never_connected(error: requests.ConnectionError) -> bool:
@@ -30,6 +103,13 @@ class PinnedAddressAdapter(HTTPAdapter):
     The worker puts a checked address in the URL and the subscribed host in `Host`; for
     HTTPS that host is also the SNI name and the name the certificate must match.
     """
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _TrackedHTTPPool,
+            "https": _TrackedHTTPSPool,
+        }
 
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: Any, cert: Any = None
@@ -60,8 +140,25 @@ def post(
     headers: dict[str, str],
     timeout: float,
 ) -> requests.Response:
-    """POST to the target's checked addresses in turn until one takes the connection."""
+    """POST to the target's checked addresses in turn until one takes the connection,
+    all within `timeout` seconds; DeadlinePassed when the answer's head is not in by then.
+    """
+    with deadline(timeout) as passed:
+        try:
+            return _post(http, target, body, headers, timeout)
+        except requests.RequestException as failure:
+            if passed.is_set():
+                raise DeadlinePassed(DEADLINE_PASSED.format(seconds=timeout)) from failure
+            raise
 
+
+def _post(
+    http: requests.Session,
+    target: Target,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float,
+) -> requests.Response:
     def post_to(address: IPAddress) -> requests.Response:
         return http.post(
             target.url_at(address),

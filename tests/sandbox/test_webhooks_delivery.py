@@ -311,7 +311,7 @@ def test_a_receiver_that_times_out_keeps_the_record(
     attempt = delivery["attempts"][0]
     assert (attempt["status_code"], attempt["error"]) == (
         None,
-        "Timed out after 0.2 s without a response",
+        "No complete answer within 0.2 s",
     )
     assert attempt["duration_ms"] >= 200
 
@@ -391,3 +391,79 @@ def test_a_leased_delivery_waits_for_its_lease(client: FlaskClient, key: Key, ap
         worker.run_due()
     assert len(receiver.received) == 1
     assert _only_delivery(client, key, webhook["id"])["status"] == "succeeded"
+
+
+class Dribbler:
+    """A receiver that reads each POST, then answers one byte at a time, `every` seconds
+    apart: every read is quick, the whole answer takes far longer than any deadline."""
+
+    ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self.posts: list[bytes] = []
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/hooks"
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._dribble, args=(connection,), daemon=True).start()
+
+    def _dribble(self, connection: socket.socket) -> None:
+        with connection:
+            self.posts.append(connection.recv(65536))
+            for byte in self.ANSWER:
+                if self.stop.wait(self.every):
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    def __enter__(self) -> Dribbler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.listener.close()
+
+
+def test_a_dribbling_receiver_is_cut_at_the_attempts_deadline(
+    client: FlaskClient, key: Key, app: Flask
+) -> None:
+    quick = DeliveryWorker(
+        app.extensions["sandbox"].database,
+        policy=replace(RetryPolicy.from_spec(load_spec()), timeout_seconds=0.5),
+    )
+    with Dribbler(every=0.1) as receiver:  # each read within 0.5 s; the answer takes 3.8 s
+        webhook = create_webhook(client, key, ["sms.logged"], url=receiver.url)
+        client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=key.headers)
+        started = time.perf_counter()
+        quick.run_due()
+        elapsed = time.perf_counter() - started
+        assert elapsed < 2.0, elapsed  # before: the whole 3.8 s answer was waited for
+        assert len(receiver.posts) == 1
+        quick.run_due()  # not due again before its retry: no second POST
+        assert len(receiver.posts) == 1
+        _advance(client, key, SCHEDULE[0])
+        quick.run_due()
+        assert len(receiver.posts) == 2  # one POST per scheduled attempt
+    delivery = _only_delivery(client, key, webhook["id"])
+    assert (delivery["status"], delivery["attempt_count"]) == ("pending", 2)
+    for attempt in delivery["attempts"]:
+        assert (attempt["status_code"], attempt["error"]) == (
+            None,
+            "No complete answer within 0.5 s",
+        )
