@@ -2,11 +2,14 @@
 
 A delivery is due when it is pending and its `next_attempt_at` has come on its
 company's test clock, so advancing the clock makes retries due without waiting. Several
-processes may each run a worker on one database: a worker claims a batch of deliveries
-with conditional UPDATEs (pending, due, lease free) that mark them with its token, and
-goes on only with the rows it marked, so each attempt is made once. POSTs happen outside
-any transaction; a result is recorded only while the claim still holds (a webhook
-deleted meanwhile drops it).
+workers (threads or processes) may run on one database: each claims due deliveries with
+a conditional UPDATE (sandbox/storage/outbox.py) and attempts only what it marked, so
+each attempt is made once. A worker claims no more than it can start at once, each
+lease outlasts the longest attempt (host resolution plus the POST's deadline), and the
+POSTs run concurrently on a bounded pool, at most PER_COMPANY of them for one company,
+so one company's slow or dead receivers cannot hold the pool. POSTs happen outside any
+transaction; finished attempts are recorded together, each only while its claim still
+holds (a webhook deleted meanwhile drops it).
 
 Each attempt resolves the URL's host once and checks it against the target policy
 (sandbox/domain/targets.py) before connecting, then connects to the addresses it checked,
@@ -18,48 +21,36 @@ schedule like a receiver that is down, since DNS may change again.
 from __future__ import annotations
 
 import logging
+import queue
 import re
 import secrets
 import threading
 import time
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
-from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from sandbox.domain import pinned, signing
 from sandbox.domain.targets import TargetPolicy, TargetRefused, Unresolved
 from sandbox.domain.webhooks import RetryPolicy
 from sandbox.spec import load_spec
+from sandbox.storage import outbox
 from sandbox.storage.base import utcnow
-from sandbox.storage.core import Company
 from sandbox.storage.database import Database
-from sandbox.storage.webhooks import DeliveryAttempt, Webhook, WebhookDelivery, WebhookEvent
+from sandbox.storage.outbox import Due, Job
+from sandbox.storage.webhooks import DeliveryAttempt, WebhookDelivery
 
 log = logging.getLogger("sandbox.webhooks")
 LEASE_MARGIN_SECONDS = 30
-BATCH_SIZE = 100
-CLAIM_BATCH = 20
-RECORD_EVERY_SECONDS = 0.1
+CONCURRENCY = 8  # POSTs in flight per worker
+PER_COMPANY = 2  # of which at most this many for one company
 ERRNO = re.compile(r"\[Errno -?\d+\][^'\")]*")
 ERROR_LENGTH = 300
 NOT_DELIVERED = "Not delivered, no connection made: {reason}"
-
-
-@dataclass(frozen=True)
-class Job:
-    """A claimed delivery and what its POST needs."""
-
-    delivery_id: str
-    token: str
-    webhook_id: str
-    url: str
-    secret: str
-    event_type: str
-    body: bytes
-    clock_offset: timedelta
 
 
 @dataclass(frozen=True)
@@ -86,8 +77,28 @@ def describe(error: requests.RequestException, timeout: float) -> str:
     return f"{type(error).__name__}: {text}"[:ERROR_LENGTH]
 
 
+def fair_share(due: list[Due], busy: Counter[str], room: int, per_company: int) -> list[Due]:
+    """Up to `room` of `due` (oldest first within a company), taking companies in turn
+    and none past `per_company` in flight counting the `busy` ones."""
+    queues: dict[str, list[Due]] = {}
+    for item in due:
+        queues.setdefault(item.company_id, []).append(item)
+    taken: list[Due] = []
+    counts = Counter(busy)
+    while len(taken) < room and queues:
+        for company_id in list(queues):
+            if len(taken) == room:
+                break
+            if counts[company_id] >= per_company or not queues[company_id]:
+                del queues[company_id]
+                continue
+            taken.append(queues[company_id].pop(0))
+            counts[company_id] += 1
+    return taken
+
+
 class DeliveryWorker:
-    """Delivers due webhook deliveries; `run_due` once, or `start` a daemon thread that polls."""
+    """Delivers due webhook deliveries; `run_due` once, or `start` a thread that polls."""
 
     def __init__(
         self,
@@ -96,170 +107,104 @@ class DeliveryWorker:
         *,
         policy: RetryPolicy | None = None,
         targets: TargetPolicy | None = None,
+        concurrency: int = CONCURRENCY,
+        per_company: int = PER_COMPANY,
+        verify: bool | str = True,
     ) -> None:
+        """`verify`: how receivers' TLS certificates are checked (requests' `verify`: the
+        system's CAs by default, or a CA bundle's path)."""
         self.database = database
         self.poll_seconds = poll_seconds
         self.policy = policy or RetryPolicy.from_spec(load_spec())
         self.targets = targets or TargetPolicy()
+        self.concurrency = concurrency
+        self.per_company = per_company
+        self.verify = verify
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._busy: Counter[str] = Counter()  # company -> POSTs in flight
+        self._done: queue.SimpleQueue[tuple[Job, Result]] = queue.SimpleQueue()
+
+    @property
+    def longest_attempt(self) -> float:
+        """Seconds one attempt can take: resolving the host, then the POST's deadline."""
+        return self.targets.resolve_seconds + self.policy.timeout_seconds
 
     def start(self) -> None:
         """Start polling on a daemon thread (requests never wait for it)."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="webhook-delivery", daemon=True)
+            self._thread = threading.Thread(
+                target=self.run_forever, name="webhook-delivery", daemon=True
+            )
             self._thread.start()
 
     def stop(self) -> None:
-        """Stop polling and wait for the attempt in progress to be recorded."""
+        """Stop polling and wait for the attempts in progress to be recorded."""
         self._stopping.set()
         if self._thread is not None:
-            self._thread.join(self.policy.timeout_seconds + LEASE_MARGIN_SECONDS)
+            self._thread.join(self.longest_attempt + LEASE_MARGIN_SECONDS)
             self._thread = None
 
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                attempted = self.run_due()
-            except Exception:  # a bad poll must not end the thread; the next one retries
-                log.exception("webhook delivery poll failed")
-                attempted = 0
-            if not attempted:
-                self._stopping.wait(self.poll_seconds)
+    def run_forever(self) -> None:
+        """Poll and deliver in this thread until `stop` (from another thread or a signal)."""
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook-post") as pool:
+            in_flight: set[Future[None]] = set()
+            while not self._stopping.is_set():
+                try:
+                    self._record()
+                    started = self._dispatch(pool, utcnow())
+                except Exception:  # a bad poll must not end the worker; the next one retries
+                    log.exception("webhook delivery poll failed")
+                    started = []
+                in_flight = {f for f in in_flight | set(started) if not f.done()}
+                if not started:
+                    self._stopping.wait(self.poll_seconds)
+            wait(in_flight)
+            self._record()
 
     def run_due(self, now: datetime | None = None) -> int:
-        """Attempt each delivery due at real time `now` (default: now); returns the count.
-
-        Deliveries are claimed CLAIM_BATCH at a time in one transaction and their results
-        recorded together (at least every RECORD_EVERY_SECONDS), so a busy sandbox spends
-        two write transactions per batch, not two per delivery.
-        """
-        real_now = now or utcnow()
+        """Attempt every delivery due at real time `now` (default: now), waiting for each
+        attempt and recording it; returns how many were attempted."""
         attempted = 0
-        due = self._due(real_now)
-        for start in range(0, len(due), CLAIM_BATCH):
-            if self._stopping.is_set():
-                break
-            jobs = self._claim(due[start : start + CLAIM_BATCH])
-            attempted += self._attempt(jobs)
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook-post") as pool:
+            while not self._stopping.is_set():
+                started = self._dispatch(pool, now or utcnow())
+                if not started:
+                    break
+                wait(started)
+                self._record()
+                attempted += len(started)
         return attempted
 
-    def _attempt(self, jobs: list[Job]) -> int:
-        """POST each claimed job in turn, recording results as they accumulate."""
-        results: list[tuple[Job, Result]] = []
-        last_record = time.monotonic()
-        posted = 0
-        for job in jobs:
-            if self._stopping.is_set():
-                break
-            results.append((job, self._post(job)))
-            posted += 1
-            if time.monotonic() - last_record >= RECORD_EVERY_SECONDS:
-                self._record(results)
-                results, last_record = [], time.monotonic()
-        self._record(results)
-        self._release(jobs[posted:])
-        return posted
-
-    def _due(self, real_now: datetime) -> list[tuple[str, datetime]]:
-        """(id, company clock) of each pending, unleased delivery due on its test clock."""
-        pending = WebhookDelivery.status == "pending"
-        with self.database.transaction(write=False) as session:  # polling never queues for writes
-            companies = session.execute(
-                select(Company.id, Company.clock_offset_seconds).where(
-                    Company.id.in_(select(WebhookDelivery.company_id).where(pending).distinct())
-                )
-            ).all()
-            due = []
-            for company_id, offset in companies:
-                company_now = real_now + timedelta(seconds=offset or 0)
-                ids = session.scalars(
-                    select(WebhookDelivery.id)
-                    .where(
-                        pending,
-                        WebhookDelivery.company_id == company_id,
-                        WebhookDelivery.next_attempt_at <= company_now,
-                    )
-                    .where(
-                        or_(
-                            WebhookDelivery.lease_until.is_(None),
-                            WebhookDelivery.lease_until < real_now,
-                        )
-                    )
-                    .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-                    .limit(BATCH_SIZE)
-                ).all()
-                due += [(delivery_id, company_now) for delivery_id in ids]
-        return due
-
-    def _claim(self, due: list[tuple[str, datetime]]) -> list[Job]:
-        """Lease those still pending, due and free; the jobs of the ones this worker got.
-
-        One conditional UPDATE per company clock marks them with this claim's token, so a
-        delivery another worker leased meanwhile is left out.
-        """
-        token = secrets.token_hex(8)
-        # Leases run on real time read now. They outlast every attempt of the batch made
-        # one after another: each resolves its host (bounded) and POSTs within its deadline.
-        real_now = utcnow()
-        longest_attempt = self.targets.resolve_seconds + self.policy.timeout_seconds
-        lease = timedelta(seconds=longest_attempt * len(due) + LEASE_MARGIN_SECONDS)
-        by_clock: dict[datetime, list[str]] = {}
-        for delivery_id, company_now in due:
-            by_clock.setdefault(company_now, []).append(delivery_id)
+    def _dispatch(self, pool: ThreadPoolExecutor, real_now: datetime) -> list[Future[None]]:
+        """Claim as many due deliveries as can start now, fairly, and start their POSTs."""
+        with self._lock:
+            room = self.concurrency - sum(self._busy.values())
+            busy = Counter(self._busy)
+        if room <= 0:
+            return []
+        with self.database.transaction(write=False) as session:  # polling never queues
+            due = outbox.due(session, real_now)
+        chosen = fair_share(due, busy, room, self.per_company)
+        if not chosen:
+            return []
+        lease = timedelta(seconds=self.longest_attempt + LEASE_MARGIN_SECONDS)
         with self.database.transaction() as session:
-            for company_now, ids in by_clock.items():
-                session.execute(
-                    update(WebhookDelivery)
-                    .where(
-                        WebhookDelivery.id.in_(ids),
-                        WebhookDelivery.status == "pending",
-                        WebhookDelivery.next_attempt_at <= company_now,
-                        or_(
-                            WebhookDelivery.lease_until.is_(None),
-                            WebhookDelivery.lease_until < real_now,
-                        ),
-                    )
-                    .values(lease_until=real_now + lease, lease_token=token)
-                    .execution_options(synchronize_session=False)
-                )
-            rows = session.execute(
-                select(WebhookDelivery.id, Webhook, WebhookEvent, Company.clock_offset_seconds)
-                .join(Webhook, WebhookDelivery.webhook_id == Webhook.id)
-                .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-                .join(Company, Company.id == WebhookDelivery.company_id)
-                .where(WebhookDelivery.lease_token == token)
-                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-            ).all()
-            return [
-                Job(
-                    delivery_id=delivery_id,
-                    token=token,
-                    webhook_id=webhook.id,
-                    url=webhook.url,
-                    secret=webhook.secret,
-                    event_type=event.type,
-                    body=event.body.encode(),
-                    clock_offset=timedelta(seconds=offset or 0),
-                )
-                for delivery_id, webhook, event, offset in rows
-            ]
+            jobs = outbox.claim(session, chosen, utcnow(), lease, secrets.token_hex(8))
+        with self._lock:
+            self._busy.update(job.company_id for job in jobs)
+        return [pool.submit(self._attempt, job) for job in jobs]
 
-    def _release(self, jobs: list[Job]) -> None:
-        """Give back the leases of claimed jobs that were not attempted (the worker stops)."""
-        if not jobs:
-            return
-        with self.database.transaction() as session:
-            session.execute(
-                update(WebhookDelivery)
-                .where(
-                    WebhookDelivery.id.in_([job.delivery_id for job in jobs]),
-                    WebhookDelivery.lease_token == jobs[0].token,
-                )
-                .values(lease_until=None, lease_token=None)
-                .execution_options(synchronize_session=False)
-            )
+    def _attempt(self, job: Job) -> None:
+        try:
+            self._done.put((job, self._post(job)))
+        finally:
+            with self._lock:
+                self._busy[job.company_id] -= 1
+                if self._busy[job.company_id] <= 0:
+                    del self._busy[job.company_id]
 
     def _post(self, job: Job) -> Result:
         """POST the delivery once, if its target passes; a 2xx within the timeout succeeds."""
@@ -295,22 +240,24 @@ class DeliveryWorker:
         http = getattr(self._local, "http", None)
         if http is None:
             http = self._local.http = pinned.session()
+            http.verify = self.verify
         return http
 
-    def _record(self, results: list[tuple[Job, Result]]) -> None:
-        """Append each attempt and move its delivery on, where the claim still holds."""
+    def _record(self) -> None:
+        """Append each finished attempt and move its delivery on, where the claim holds."""
+        results = []
+        while True:
+            try:
+                results.append(self._done.get_nowait())
+            except queue.Empty:
+                break
         if not results:
             return
         with self.database.transaction() as session:
-            found = session.scalars(
-                select(WebhookDelivery)
-                .where(WebhookDelivery.id.in_([job.delivery_id for job, _ in results]))
-                .with_for_update()
-            )
-            deliveries = {delivery.id: delivery for delivery in found}
+            deliveries = outbox.held(session, (job for job, _ in results))
             for job, result in results:
                 delivery = deliveries.get(job.delivery_id)
-                if delivery is None or delivery.lease_token != job.token:
+                if delivery is None:
                     log.info(
                         "delivery %s was dropped or reclaimed during its attempt", job.delivery_id
                     )

@@ -412,8 +412,7 @@ def test_https_goes_to_the_address_checked_with_the_name_for_sni_and_certificate
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(cert, private_key)
     dns.names["hooks.test"] = ["127.0.0.1"]
-    worker = DeliveryWorker(app.extensions["sandbox"].database)
-    worker._http().verify = str(cert)  # trust the test certificate (this thread's session)
+    worker = DeliveryWorker(app.extensions["sandbox"].database, verify=str(cert))
     with Receiver(tls) as receiver:
         webhook = _create(client, key, f"https://hooks.test:{receiver.port}/hooks").json
         _queue_test_event(client, key, webhook["id"])

@@ -467,3 +467,62 @@ def test_a_dribbling_receiver_is_cut_at_the_attempts_deadline(
             None,
             "No complete answer within 0.5 s",
         )
+
+
+class BlackHole:
+    """A receiver that takes each connection and never answers."""
+
+    def __init__(self) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._take, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/hooks"
+
+    def _take(self) -> None:
+        while True:
+            try:
+                self.held.append(self.listener.accept()[0])
+            except OSError:
+                return
+
+    def __enter__(self) -> BlackHole:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.listener.close()
+        for connection in self.held:
+            connection.close()
+
+
+def test_one_companys_dead_receivers_do_not_delay_another_company(
+    client: FlaskClient, app: Flask
+) -> None:
+    slow_company, other_company = key_for(app, "builder"), key_for(app, "professional")
+    worker = DeliveryWorker(
+        app.extensions["sandbox"].database,
+        poll_seconds=0.05,
+        policy=replace(RetryPolicy.from_spec(load_spec()), timeout_seconds=5),
+    )
+    with BlackHole() as hole, Receiver() as receiver:
+        for _ in range(16):
+            webhook = create_webhook(client, slow_company, ["sms.logged"], url=hole.url)
+            client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=slow_company.headers)
+        worker.start()
+        try:
+            time.sleep(0.5)  # the slow company's attempts are in flight, waiting
+            webhook = _subscribe(client, other_company, receiver, ["sms.logged"])
+            sent = time.perf_counter()
+            client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=other_company.headers)
+            while not receiver.received and time.perf_counter() - sent < 10:
+                time.sleep(0.01)
+            assert receiver.received, "the other company's delivery never came"
+            # before: 16 attempts of 5 s went first, one after another
+            assert receiver.received[0].at - sent < 2
+        finally:
+            worker.stop()
