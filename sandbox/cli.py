@@ -136,6 +136,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(config, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
 
 
+def cmd_deliver(args: argparse.Namespace) -> int:
+    from sandbox.delivery_process import deliver
+
+    config = SandboxConfig.from_env(
+        database_url=args.db,
+        spec_path=Path(args.spec) if args.spec else None,
+        webhook_poll_seconds=args.poll_seconds,
+        webhook_allow=tuple(args.webhook_allow) if args.webhook_allow else None,
+    )
+    return deliver(config)
+
+
 def cmd_keys(args: argparse.Namespace) -> int:
     keys = fixture_keys(_open(args.db, args.seed))
     if args.json:
@@ -230,6 +242,20 @@ def parser() -> argparse.ArgumentParser:
         "(default: any origin; env SANDBOX_CORS_ORIGINS, comma-separated)",
     )
     serve.set_defaults(func=cmd_serve)
+
+    deliver = commands.add_parser(
+        "deliver", help="deliver webhooks from the database's outbox (serve starts one)"
+    )
+    deliver.add_argument("--db", default=DEFAULT_DATABASE_URL, help="SQLAlchemy URL")
+    deliver.add_argument("--spec", default=None, help=argparse.SUPPRESS)
+    deliver.add_argument(
+        "--poll-seconds", type=float, default=None, help="how often the outbox is read"
+    )
+    deliver.add_argument(
+        "--webhook-allow", nargs="+", metavar="CIDR_OR_HOST", default=None,
+        help="as for serve (env SANDBOX_WEBHOOK_ALLOW)",
+    )  # fmt: skip
+    deliver.set_defaults(func=cmd_deliver)
 
     keys = commands.add_parser("keys", help="print the test keys")
     with_db(keys)

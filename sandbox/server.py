@@ -13,6 +13,8 @@ from sqlalchemy import make_url
 
 from sandbox.app import create_app, start_webhook_worker
 from sandbox.config import SandboxConfig
+from sandbox.delivery_process import spawn
+from sandbox.delivery_process import stop as stop_delivery
 from sandbox.worker import EnvelopeWorker
 
 # A thread back from the database waits for the GIL until the running thread yields it,
@@ -90,10 +92,11 @@ def require_free_port(host: str, port: int) -> None:
 
 
 def serve(config: SandboxConfig, *, host: str, port: int, workers: int, threads: int) -> int:
-    """Serve until interrupted; every worker process runs its own webhook delivery thread.
+    """Serve until interrupted; webhooks are delivered by a process of their own.
 
     An in-memory database is made and seeded in the master and lives on in the one
-    worker forked from it, which keeps the master's connection.
+    worker forked from it, which keeps the master's connection: that worker delivers
+    webhooks itself, from a thread (no other process can open its database).
     """
     require_free_port(host, port)
     app = create_app(dataclasses.replace(config, webhook_worker=False))
@@ -113,7 +116,7 @@ def serve(config: SandboxConfig, *, host: str, port: int, workers: int, threads:
         if not in_memory:
             app.extensions["sandbox"].database.engine.dispose(close=False)
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-        if config.webhook_worker:
+        if config.webhook_worker and in_memory:
             start_webhook_worker(app, config)
 
     options = {
@@ -136,5 +139,10 @@ def serve(config: SandboxConfig, *, host: str, port: int, workers: int, threads:
         "loglevel": "warning",
         "accesslog": None,
     }
-    SandboxServer(app, options).run()
+    delivery = spawn(config) if config.webhook_worker and not in_memory else None
+    try:
+        SandboxServer(app, options).run()
+    finally:
+        if delivery is not None:
+            stop_delivery(delivery)
     return 0

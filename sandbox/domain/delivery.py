@@ -140,6 +140,10 @@ class DeliveryWorker:
             )
             self._thread.start()
 
+    def request_stop(self) -> None:
+        """Have `run_forever` finish its attempts in flight, record them and return."""
+        self._stopping.set()
+
     def stop(self) -> None:
         """Stop polling and wait for the attempts in progress to be recorded."""
         self._stopping.set()
