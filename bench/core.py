@@ -1,8 +1,11 @@
-"""The sandbox against a bare Flask ceiling on the same gunicorn settings: a list and a create.
+"""The sandbox against a bare Flask ceiling on the same gunicorn settings, and against
+Prism's stateless mock of the same spec: a list and a create.
 
-Both servers run side by side; each round measures every shape on the bare app, then on
-the sandbox, and each side keeps its best round (as timeit keeps its fastest run): noise
-on a shared machine only ever slows a round down, so the best is the least disturbed.
+The servers run side by side; each round measures every shape on the bare app, on the
+sandbox, then on Prism (when `npm ci` installed it), and each side keeps its best round
+(as timeit keeps its fastest run): noise on a shared machine only ever slows a round
+down, so the best is the least disturbed. After the rounds, the delivery latency of
+webhooks (bench/latency.py).
 
 Shapes:
 - read: `GET /crm/contacts?limit=10`, full validation, one page query.
@@ -28,12 +31,19 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import latency
+from bench.latency import Latency
 from bench.load import Measure, run
 from sandbox.config import DEFAULT_THREADS as THREADS
 from sandbox.config import DEFAULT_WORKERS as WORKERS
 
 ROUNDS = 5
-TARGETS = {"read": 0.40, "create": 0.25}
+# Least share of the bare ceiling, and least multiple of Prism's mock, per shape.
+TARGETS = {"read": 0.50, "create": 0.25, "create+webhook": 0.25}
+PRISM_TARGETS = {"read": 2.0, "create+webhook": 1.0}
+PRISM = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "prism"
+SPEC = Path(__file__).resolve().parents[1] / "openapi.yaml"
+PREFIX = "/api/v1"  # the bare app and the sandbox serve under it; Prism's mock at the root
 CONTACT = '{"first_name": "Bench", "email": "bench@example.com"}'
 
 
@@ -111,8 +121,8 @@ def quiet_business(origin: str, key: str) -> str:
     raise RuntimeError("every business of the company has a webhook")
 
 
-def measure(seconds: int, rounds: int = ROUNDS) -> dict[str, tuple[Measure, Measure]]:
-    """(bare, sandbox) best measures per shape."""
+def measure(seconds: int, rounds: int = ROUNDS) -> tuple[dict[str, list[Measure]], Latency]:
+    """[bare, sandbox, prism?] best measures per shape, and the delivery latency."""
     # Both run with `sandbox serve`'s default workers and threads, and a listening socket
     # per worker.
     gunicorn = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(WORKERS)]
@@ -136,6 +146,15 @@ def measure(seconds: int, rounds: int = ROUNDS) -> dict[str, tuple[Measure, Meas
                 sandbox + "/healthz",
             )
         )
+        origins = [bare, sandbox]
+        if PRISM.exists():
+            prism_port = free_port()
+            prism = f"http://127.0.0.1:{prism_port}"
+            command = [str(PRISM), "mock", str(SPEC), "--host", "127.0.0.1"]
+            stack.enter_context(server([*command, "--port", str(prism_port)], prism + "/x"))
+            origins.append(prism)
+        else:
+            print(f"(no Prism column: {PRISM} is missing; `npm ci` installs it)")
         starter, enterprise = full_key(keys, "starter"), full_key(keys, "enterprise")
         quiet = {"X-Business-Id": quiet_business(sandbox, starter)}
         rounds_of = [
@@ -143,21 +162,24 @@ def measure(seconds: int, rounds: int = ROUNDS) -> dict[str, tuple[Measure, Meas
             (Shape("create", "POST", "/api/v1/crm/contacts", CONTACT, quiet), starter),
         ]
         last = (Shape("create+webhook", "POST", "/api/v1/crm/contacts", CONTACT), enterprise)
-        samples: dict[str, tuple[list[Measure], list[Measure]]] = {}
+        samples: dict[str, list[list[Measure]]] = {}
         for number in range(rounds):
             for shape, key in rounds_of if number < rounds - 1 else [*rounds_of, last]:
-                pair = samples.setdefault(shape.name, ([], []))
-                for side, origin in enumerate((bare, sandbox)):
+                sides = samples.setdefault(shape.name, [[] for _ in origins])
+                for side, origin in enumerate(origins):
+                    prefix = "" if side == 2 else PREFIX
                     if number == 0:  # warm up
-                        _drive(origin, shape, key, 1)
-                    pair[side].append(_drive(origin, shape, key, seconds))
-    return {name: (_best(b), _best(s)) for name, (b, s) in samples.items()}
+                        _drive(origin, prefix, shape, key, 1)
+                    sides[side].append(_drive(origin, prefix, shape, key, seconds))
+        business = quiet_business(sandbox, enterprise)
+        delays = latency.measure(sandbox_port, enterprise, business, seconds)
+    return {name: [_best(m) for m in sides] for name, sides in samples.items()}, delays
 
 
-def _drive(origin: str, shape: Shape, key: str, seconds: int) -> Measure:
+def _drive(origin: str, prefix: str, shape: Shape, key: str, seconds: int) -> Measure:
     return run(
         origin,
-        shape.path,
+        prefix + shape.path.removeprefix(PREFIX),
         key,
         method=shape.method,
         body=shape.body,
@@ -171,30 +193,40 @@ def _best(measures: list[Measure]) -> Measure:
     return max(measures, key=lambda m: m.rps)
 
 
-def report(results: dict[str, tuple[Measure, Measure]]) -> dict[str, float]:
-    """Print the table; return the sandbox/bare ratio per shape."""
+def report(results: dict[str, list[Measure]]) -> dict[str, float]:
+    """Print the table and each ratio with its target; return the sandbox/bare ratios."""
     print(
         f"{'shape':<15} {'server':<8} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}"
         f" {'errors':>7}"
     )
     ratios = {}
-    for name, (bare, sandbox) in results.items():
-        for label, m in (("bare", bare), ("sandbox", sandbox)):
+    for name, sides in results.items():
+        for label, m in zip(("bare", "sandbox", "prism"), sides, strict=False):
             print(
                 f"{name:<15} {label:<8} {m.rps:>9.0f} {m.p50_ms:>8.2f} {m.p90_ms:>8.2f}"
                 f" {m.p99_ms:>8.2f} {m.errors:>7}"
             )
+        bare, sandbox = sides[0], sides[1]
         ratios[name] = sandbox.rps / bare.rps
-    for name, ratio in ratios.items():
-        target = TARGETS.get(name)
-        verdict = (
-            f" ({'meets' if ratio >= target else 'MISSES'} the {target:.0%} target)"
-            if target is not None
-            else " (no target: webhook fan-out on top of the create)"
+        target = TARGETS[name]
+        print(
+            f"{name}: sandbox keeps {ratios[name]:.0%} of the bare ceiling"
+            f" ({'meets' if ratios[name] >= target else 'MISSES'} the {target:.0%} target)"
         )
-        print(f"{name}: sandbox keeps {ratio:.0%} of the bare ceiling{verdict}")
+        if len(sides) > 2 and name in PRISM_TARGETS:
+            prism, wanted = sides[2], PRISM_TARGETS[name]
+            times = sandbox.rps / prism.rps
+            p99 = "no worse" if sandbox.p99_ms <= prism.p99_ms else "WORSE"
+            print(
+                f"{name}: sandbox = {times:.2f}x Prism's mock"
+                f" ({'meets' if times >= wanted else 'MISSES'} the {wanted:.1f}x target);"
+                f" p99 {sandbox.p99_ms:.1f} ms vs {prism.p99_ms:.1f} ms: {p99}"
+            )
     return ratios
 
 
 def main(seconds: int = 5) -> dict[str, float]:
-    return report(measure(seconds))
+    results, delays = measure(seconds)
+    ratios = report(results)
+    latency.report(delays)
+    return ratios

@@ -62,7 +62,7 @@ class SandboxConfig:
     rate_limit_scale: float = 1.0
     spec_path: Path | None = None
     webhook_worker: bool = True
-    webhook_poll_seconds: float = 0.5
+    webhook_poll_seconds: float = 0.05  # how often the outbox is read for due deliveries
     body_timeout_seconds: float = 10.0
     webhook_allow: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ("*",)
