@@ -171,8 +171,8 @@ def measure(seconds: int, rounds: int = ROUNDS) -> tuple[dict[str, list[Measure]
                     if number == 0:  # warm up
                         _drive(origin, prefix, shape, key, 1)
                     sides[side].append(_drive(origin, prefix, shape, key, seconds))
-        business = quiet_business(sandbox, enterprise)
-        delays = latency.measure(sandbox_port, enterprise, business, seconds)
+        # On the quiet business, whose one subscriber is then the latency receiver.
+        delays = latency.measure(sandbox_port, starter, quiet["X-Business-Id"], seconds)
     return {name: [_best(m) for m in sides] for name, sides in samples.items()}, delays
 
 

@@ -52,7 +52,8 @@ def _request(
     payload = None if body is None else json.dumps(body)
     connection.request(method, path, body=payload, headers=headers)
     response = connection.getresponse()
-    data = json.loads(response.read())
+    raw = response.read()
+    data = json.loads(raw) if raw else {}
     if response.status >= 300:
         raise RuntimeError(f"{method} {path}: {response.status} {data}")
     return data
@@ -94,6 +95,7 @@ def measure(port: int, key: str, business: str, seconds: int) -> Latency:
     while len(arrived) < len(answered) and time.perf_counter() < deadline:
         time.sleep(0.05)
     receiver.shutdown()
+    setup = http.client.HTTPConnection("127.0.0.1", port, timeout=30)  # the first one idled
     _request(setup, "DELETE", f"/api/v1/webhooks/{webhook['id']}", headers, None)
     delays = sorted((arrived[i] - answered[i]) * 1000 for i in answered if i in arrived)
     if not delays:

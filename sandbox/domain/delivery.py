@@ -46,8 +46,8 @@ from sandbox.storage.webhooks import DeliveryAttempt, WebhookDelivery
 
 log = logging.getLogger("sandbox.webhooks")
 LEASE_MARGIN_SECONDS = 30
-CONCURRENCY = 8  # POSTs in flight per worker
-PER_COMPANY = 2  # of which at most this many for one company
+CONCURRENCY = 16  # POSTs in flight per worker
+PER_COMPANY = 8  # of which at most this many for one company: the others keep the rest
 ERRNO = re.compile(r"\[Errno -?\d+\][^'\")]*")
 ERROR_LENGTH = 300
 NOT_DELIVERED = "Not delivered, no connection made: {reason}"
@@ -126,6 +126,7 @@ class DeliveryWorker:
         self._lock = threading.Lock()
         self._busy: Counter[str] = Counter()  # company -> POSTs in flight
         self._done: queue.SimpleQueue[tuple[Job, Result]] = queue.SimpleQueue()
+        self._wake = threading.Event()  # an attempt finished (room to start another)
 
     @property
     def longest_attempt(self) -> float:
@@ -143,10 +144,11 @@ class DeliveryWorker:
     def request_stop(self) -> None:
         """Have `run_forever` finish its attempts in flight, record them and return."""
         self._stopping.set()
+        self._wake.set()
 
     def stop(self) -> None:
         """Stop polling and wait for the attempts in progress to be recorded."""
-        self._stopping.set()
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(self.longest_attempt + LEASE_MARGIN_SECONDS)
             self._thread = None
@@ -163,8 +165,9 @@ class DeliveryWorker:
                     log.exception("webhook delivery poll failed")
                     started = []
                 in_flight = {f for f in in_flight | set(started) if not f.done()}
-                if not started:
-                    self._stopping.wait(self.poll_seconds)
+                if not started:  # nothing due, or no room: until an attempt ends, or a poll
+                    self._wake.wait(self.poll_seconds)
+                    self._wake.clear()
             wait(in_flight)
             self._record()
 
@@ -209,6 +212,7 @@ class DeliveryWorker:
                 self._busy[job.company_id] -= 1
                 if self._busy[job.company_id] <= 0:
                     del self._busy[job.company_id]
+            self._wake.set()
 
     def _post(self, job: Job) -> Result:
         """POST the delivery once, if its target passes; a 2xx within the timeout succeeds."""
