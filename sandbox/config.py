@@ -81,6 +81,8 @@ class SandboxConfig:
             values["strict_responses"] = env["SANDBOX_STRICT"] not in ("", "0", "false")
         if "SANDBOX_RATE_LIMIT_SCALE" in env:
             values["rate_limit_scale"] = float(env["SANDBOX_RATE_LIMIT_SCALE"])
+        if "SANDBOX_WEBHOOK_WORKER" in env:  # 0: serve starts no delivery process
+            values["webhook_worker"] = env["SANDBOX_WEBHOOK_WORKER"] not in ("", "0", "false")
         if "SANDBOX_BODY_TIMEOUT" in env:
             values["body_timeout_seconds"] = float(env["SANDBOX_BODY_TIMEOUT"])
         if "SANDBOX_WEBHOOK_ALLOW" in env:

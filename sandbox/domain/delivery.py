@@ -46,8 +46,9 @@ from sandbox.storage.webhooks import DeliveryAttempt, WebhookDelivery
 
 log = logging.getLogger("sandbox.webhooks")
 LEASE_MARGIN_SECONDS = 30
-CONCURRENCY = 16  # POSTs in flight per worker
-PER_COMPANY = 8  # of which at most this many for one company: the others keep the rest
+TICK_SECONDS = 0.02  # while busy, the outbox is claimed from and recorded to this often
+CONCURRENCY = 32  # POSTs in flight per worker
+PER_COMPANY = 24  # of which at most this many for one company: the others keep the rest
 ERRNO = re.compile(r"\[Errno -?\d+\][^'\")]*")
 ERROR_LENGTH = 300
 NOT_DELIVERED = "Not delivered, no connection made: {reason}"
@@ -165,7 +166,9 @@ class DeliveryWorker:
                     log.exception("webhook delivery poll failed")
                     started = []
                 in_flight = {f for f in in_flight | set(started) if not f.done()}
-                if not started:  # nothing due, or no room: until an attempt ends, or a poll
+                if started:  # results gather meanwhile: one claim and one record per tick
+                    self._stopping.wait(TICK_SECONDS)
+                else:  # nothing due, or no room: until an attempt ends, or a poll
                     self._wake.wait(self.poll_seconds)
                     self._wake.clear()
             wait(in_flight)

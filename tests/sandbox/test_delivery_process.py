@@ -98,3 +98,15 @@ def test_two_delivery_processes_post_each_delivery_once(postgres_url: str) -> No
         f"{BASE}/webhooks/{webhook['id']}/deliveries?limit=100", headers=key.headers
     ).json["items"]
     assert {(d["status"], d["attempt_count"]) for d in items} == {("succeeded", 1)}
+
+
+def test_serve_can_leave_delivery_to_a_process_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sandbox.config import SandboxConfig
+
+    monkeypatch.setenv("SANDBOX_WEBHOOK_WORKER", "0")
+    assert SandboxConfig.from_env().webhook_worker is False
+    db_url = f"sqlite:///{tmp_path / 'sandbox.db'}"
+    with serving(db_url, SANDBOX_WEBHOOK_WORKER="0"):
+        assert _children_delivering(db_url) == []
