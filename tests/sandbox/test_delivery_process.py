@@ -14,10 +14,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
+from sandbox.app import shutdown
 from tests.sandbox.conftest import BASE, build_app, key_for
 from tests.sandbox.served import banner_key, serving
 from tests.sandbox.test_webhooks import create_webhook
@@ -69,9 +72,18 @@ def test_serve_delivers_from_a_process_of_its_own(tmp_path: Path) -> None:
     assert _children_delivering(db_url) == []  # stopped with the server
 
 
-@pytest.mark.postgres
-def test_two_delivery_processes_post_each_delivery_once(postgres_url: str) -> None:
+@pytest.fixture
+def postgres_app(postgres_url: str) -> Iterator[Flask]:
     app = build_app(postgres_url)
+    yield app
+    shutdown(app)
+
+
+@pytest.mark.postgres
+def test_two_delivery_processes_post_each_delivery_once(
+    postgres_url: str, postgres_app: Flask
+) -> None:
+    app = postgres_app
     client, key = app.test_client(), key_for(app, "builder")
     env = {**os.environ, "SANDBOX_WEBHOOK_ALLOW": "127.0.0.1"}
     with Receiver() as receiver:
