@@ -143,22 +143,7 @@ def post(
     """POST to the target's checked addresses in turn until one takes the connection,
     all within `timeout` seconds; DeadlinePassed when the answer's head is not in by then.
     """
-    with deadline(timeout) as passed:
-        try:
-            return _post(http, target, body, headers, timeout)
-        except requests.RequestException as failure:
-            if passed.is_set():
-                raise DeadlinePassed(DEADLINE_PASSED.format(seconds=timeout)) from failure
-            raise
 
-
-def _post(
-    http: requests.Session,
-    target: Target,
-    body: bytes,
-    headers: dict[str, str],
-    timeout: float,
-) -> requests.Response:
     def post_to(address: IPAddress) -> requests.Response:
         return http.post(
             target.url_at(address),
@@ -169,10 +154,16 @@ def _post(
             stream=True,
         )
 
-    for address in target.addresses[:-1]:
+    with deadline(timeout) as passed:
         try:
-            return post_to(address)
-        except requests.ConnectionError as failure:
-            if not never_connected(failure):
-                raise  # something was sent: trying elsewhere could deliver it twice
-    return post_to(target.addresses[-1])
+            for address in target.addresses[:-1]:
+                try:
+                    return post_to(address)
+                except requests.ConnectionError as failure:
+                    if not never_connected(failure):
+                        raise  # something was sent: trying elsewhere could deliver it twice
+            return post_to(target.addresses[-1])
+        except requests.RequestException as failure:
+            if passed.is_set():
+                raise DeadlinePassed(DEADLINE_PASSED.format(seconds=timeout)) from failure
+            raise
