@@ -17,7 +17,6 @@ from urllib.parse import quote
 
 from contracts.client import Client
 from contracts.exchange import Exchange
-from contracts.links import evaluate
 from contracts.spec import Operation, Spec
 
 UUID_LIKE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -139,19 +138,6 @@ class Factory:
             headers=sent_headers,
             operation_id=op.operation_id,
         )
-
-    def linked(self, create: Operation, exchange: Exchange, body: Any) -> list[tuple[Any, Any]]:
-        """(link, path parameters) for each link of `create` that names path parameters."""
-        found = []
-        for link in create.links:
-            if not link.parameters:
-                continue
-            values = {
-                name: evaluate(expression, request_body=body, response=exchange)
-                for name, expression in link.parameters.items()
-            }
-            found.append((link, values))
-        return found
 
 
 def expand(path: str, params: dict[str, Any]) -> str:

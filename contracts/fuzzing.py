@@ -26,7 +26,6 @@ BUSINESS_HEADER = "X-Business-Id"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-UNIT_PHASES = ("examples", "coverage", "fuzzing")
 # Checks the unit phases already make of every operation with probes of their own (no
 # key, another method, a header left out): the stateful phase spends its requests on steps.
 UNIT_ONLY = (

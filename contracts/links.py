@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from contracts.exchange import Exchange
@@ -37,3 +38,13 @@ def evaluate(expression: Any, *, request_body: Any, response: Exchange) -> Any:
     if source.startswith("$response.header."):
         return response.header(source.removeprefix("$response.header."))
     return None
+
+
+def evaluate_all(
+    expressions: Mapping[str, Any], *, request_body: Any, response: Exchange
+) -> dict[str, Any]:
+    """Each of a link's `parameters` (or `requestBody` fields) evaluated, by name."""
+    return {
+        name: evaluate(expression, request_body=request_body, response=response)
+        for name, expression in expressions.items()
+    }

@@ -10,7 +10,7 @@ from __future__ import annotations
 from contracts.context import Context, Keyed, Rule
 from contracts.exchange import Exchange
 from contracts.factory import SetupError, expand
-from contracts.links import evaluate
+from contracts.links import evaluate_all
 from contracts.outcome import Verdict
 from contracts.rules.idempotency import counting_list
 from contracts.rules.sampling import one_per_tag
@@ -72,10 +72,7 @@ def check_links(
     def read() -> Exchange | None:
         if read_op is None or read_link is None:
             return None
-        params = {
-            k: evaluate(v, request_body=body, response=made)
-            for k, v in read_link.parameters.items()
-        }
+        params = evaluate_all(read_link.parameters, request_body=body, response=made)
         return ctx.main.client.request(
             "GET", expand(read_op.path, params), operation_id=read_op.operation_id
         )
@@ -91,19 +88,14 @@ def check_links(
             verdict.skip(f"{target.label}: the other key lacks {', '.join(target.scopes)}")
             continue
         before = read() if writes else None
-        params = {
-            k: evaluate(v, request_body=body, response=made) for k, v in link.parameters.items()
-        }
+        params = evaluate_all(link.parameters, request_body=body, response=made)
         sent_body = None
         if link.request_body is not None:
             # The link names some fields; the rest is the target's own example, as a
             # client would send it (and as schemathesis merges a link's body).
             sent_body = {
                 **example_body(other, target),
-                **{
-                    k: evaluate(v, request_body=body, response=made)
-                    for k, v in link.request_body.items()
-                },
+                **evaluate_all(link.request_body, request_body=body, response=made),
             }
         elif target.body_schema is not None:
             sent_body = target.body_example

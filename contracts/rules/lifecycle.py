@@ -14,7 +14,7 @@ from typing import Any
 from contracts.context import Context, Rule
 from contracts.exchange import Exchange
 from contracts.factory import SetupError, expand
-from contracts.links import evaluate
+from contracts.links import evaluate_all
 from contracts.outcome import Verdict
 from contracts.rules.idempotency import counting_list
 from contracts.spec import Link, Operation
@@ -62,10 +62,7 @@ def gone(
 
     def follow(pair: tuple[Operation, Link]) -> Exchange:
         op, link = pair
-        params = {
-            name: evaluate(value, request_body=body, response=made)
-            for name, value in link.parameters.items()
-        }
+        params = evaluate_all(link.parameters, request_body=body, response=made)
         return ctx.main.client.request(
             op.method, expand(op.path, params), operation_id=op.operation_id
         )

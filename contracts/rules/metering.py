@@ -15,7 +15,7 @@ from typing import Any
 from contracts.context import Context, Rule
 from contracts.exchange import Exchange
 from contracts.factory import Factory, SetupError, expand
-from contracts.links import evaluate
+from contracts.links import evaluate_all
 from contracts.outcome import Verdict
 from contracts.spec import METHODS, Operation, Spec
 
@@ -87,9 +87,7 @@ def check(ctx: Context, verdicts: dict[str, Verdict]) -> None:
         timestamp=when.isoformat().replace("+00:00", "Z"),
     )
     link = next(link for link in meter_create.links if link.operation_id == usage.operation_id)
-    usage_params = {
-        k: evaluate(v, request_body=meter_body, response=meter) for k, v in link.parameters.items()
-    }
+    usage_params = evaluate_all(link.parameters, request_body=meter_body, response=meter)
     window = {"from": _stamp(when - timedelta(hours=1)), "to": _stamp(when + timedelta(hours=1))}
 
     def measure() -> tuple[Any, Any, Exchange]:
@@ -138,10 +136,7 @@ def check_immutable(
         verdict.skip(f"{ingest.label} links to no read of one event")
         return
     read_op = ctx.spec.operation(reads[0].operation_id)
-    params = {
-        k: evaluate(v, request_body={"events": [event]}, response=first)
-        for k, v in reads[0].parameters.items()
-    }
+    params = evaluate_all(reads[0].parameters, request_body={"events": [event]}, response=first)
     path = expand(read_op.path, params)
     before = ctx.main.client.request("GET", path, operation_id=read_op.operation_id)
     verdict.expect(before.ok, read_op.label, "the ingested event", before)

@@ -14,7 +14,7 @@ from typing import Any
 
 from contracts.context import Context, Rule
 from contracts.factory import Factory, SetupError
-from contracts.links import evaluate
+from contracts.links import evaluate_all
 from contracts.outcome import Verdict
 from contracts.spec import Operation
 
@@ -64,10 +64,7 @@ def parent_params(ctx: Context, factory: Factory, listing: Operation) -> dict[st
                 made = factory.send(create, params=factory.path_params(create), body=body)
                 if not made.ok:
                     raise SetupError(create, made)
-                return {
-                    k: evaluate(v, request_body=body, response=made)
-                    for k, v in link.parameters.items()
-                }
+                return evaluate_all(link.parameters, request_body=body, response=made)
     return None
 
 
