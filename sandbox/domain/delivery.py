@@ -20,19 +20,16 @@ schedule like a receiver that is down, since DNS may change again.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import queue
-import re
 import secrets
+import ssl
 import threading
 import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import requests
-from sqlalchemy.orm import Session
 
 from sandbox.domain import pinned, signing
 from sandbox.domain.targets import TargetPolicy, TargetRefused, Unresolved
@@ -41,41 +38,25 @@ from sandbox.spec import load_spec
 from sandbox.storage import outbox
 from sandbox.storage.base import utcnow
 from sandbox.storage.database import Database
-from sandbox.storage.outbox import Due, Job
-from sandbox.storage.webhooks import DeliveryAttempt, WebhookDelivery
+from sandbox.storage.outbox import Attempt, Due, Job
 
 log = logging.getLogger("sandbox.webhooks")
 LEASE_MARGIN_SECONDS = 30
 TICK_SECONDS = 0.02  # while busy, the outbox is claimed from and recorded to this often
 CONCURRENCY = 32  # POSTs in flight per worker
 PER_COMPANY = 24  # of which at most this many for one company: the others keep the rest
-ERRNO = re.compile(r"\[Errno -?\d+\][^'\")]*")
 ERROR_LENGTH = 300
 NOT_DELIVERED = "Not delivered, no connection made: {reason}"
 
 
-@dataclass(frozen=True)
-class Result:
-    """What one POST came to: a status code, or the error when no response came."""
-
-    attempted_at: datetime
-    status_code: int | None
-    error: str | None
-    duration_ms: int
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-
-def describe(error: requests.RequestException, timeout: float) -> str:
-    """A short, stable description of why no response came."""
-    if isinstance(error, pinned.DeadlinePassed | requests.Timeout):
+def describe(error: Exception, timeout: float) -> str:
+    """A short, stable description of why no answer came."""
+    if isinstance(error, pinned.DeadlinePassed):
         return pinned.DEADLINE_PASSED.format(seconds=timeout)
-    text = str(error)
-    if match := ERRNO.search(text):
-        return f"{type(error).__name__}: {match.group(0).strip()}"
-    return f"{type(error).__name__}: {text}"[:ERROR_LENGTH]
+    kind = "SSLError" if isinstance(error, ssl.SSLError) else "ConnectionError"
+    if isinstance(error, http.client.HTTPException) and not isinstance(error, ConnectionError):
+        kind = f"ProtocolError: {type(error).__name__}"
+    return f"{kind}: {error}"[:ERROR_LENGTH]
 
 
 def fair_share(due: list[Due], busy: Counter[str], room: int, per_company: int) -> list[Due]:
@@ -112,22 +93,20 @@ class DeliveryWorker:
         per_company: int = PER_COMPANY,
         verify: bool | str = True,
     ) -> None:
-        """`verify`: how receivers' TLS certificates are checked (requests' `verify`: the
-        system's CAs by default, or a CA bundle's path)."""
+        """`verify`: how receivers' TLS certificates are checked (the system's CAs by
+        default, a CA bundle's path, or False for not at all)."""
         self.database = database
         self.poll_seconds = poll_seconds
         self.policy = policy or RetryPolicy.from_spec(load_spec())
         self.targets = targets or TargetPolicy()
         self.concurrency = concurrency
         self.per_company = per_company
-        self.verify = verify
+        self._tls = pinned.tls_context(verify)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._local = threading.local()
         self._lock = threading.Lock()
         self._busy: Counter[str] = Counter()  # company -> POSTs in flight
-        self._done: queue.SimpleQueue[tuple[Job, Result]] = queue.SimpleQueue()
-        self._wake = threading.Event()  # an attempt finished (room to start another)
+        self._done: queue.SimpleQueue[Attempt] = queue.SimpleQueue()
 
     @property
     def longest_attempt(self) -> float:
@@ -145,7 +124,6 @@ class DeliveryWorker:
     def request_stop(self) -> None:
         """Have `run_forever` finish its attempts in flight, record them and return."""
         self._stopping.set()
-        self._wake.set()
 
     def stop(self) -> None:
         """Stop polling and wait for the attempts in progress to be recorded."""
@@ -160,19 +138,17 @@ class DeliveryWorker:
             in_flight: set[Future[None]] = set()
             while not self._stopping.is_set():
                 try:
-                    self._record()
-                    started = self._dispatch(pool, utcnow())
+                    started = self._tick(pool, utcnow())
                 except Exception:  # a bad poll must not end the worker; the next one retries
                     log.exception("webhook delivery poll failed")
                     started = []
                 in_flight = {f for f in in_flight | set(started) if not f.done()}
-                if started:  # results gather meanwhile: one claim and one record per tick
+                if in_flight:  # results gather meanwhile: one transaction per tick
                     self._stopping.wait(TICK_SECONDS)
-                else:  # nothing due, or no room: until an attempt ends, or a poll
-                    self._wake.wait(self.poll_seconds)
-                    self._wake.clear()
+                else:  # nothing in flight: until a poll
+                    self._stopping.wait(self.poll_seconds)
             wait(in_flight)
-            self._record()
+            self._tick(pool, None)
 
     def run_due(self, now: datetime | None = None) -> int:
         """Attempt every delivery due at real time `now` (default: now), waiting for each
@@ -180,44 +156,57 @@ class DeliveryWorker:
         attempted = 0
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook-post") as pool:
             while not self._stopping.is_set():
-                started = self._dispatch(pool, now or utcnow())
+                started = self._tick(pool, now or utcnow())
                 if not started:
                     break
                 wait(started)
-                self._record()
                 attempted += len(started)
+            self._tick(pool, None)
         return attempted
 
-    def _dispatch(self, pool: ThreadPoolExecutor, real_now: datetime) -> list[Future[None]]:
-        """Claim as many due deliveries as can start now, fairly, and start their POSTs."""
+    def _tick(self, pool: ThreadPoolExecutor, real_now: datetime | None) -> list[Future[None]]:
+        """Record the attempts that finished and, unless `real_now` is None, claim as many
+        due deliveries as can start now, fairly; one write transaction for both. Starts
+        the claimed POSTs."""
+        finished = []
+        while True:
+            try:
+                finished.append(self._done.get_nowait())
+            except queue.Empty:
+                break
         with self._lock:
             room = self.concurrency - sum(self._busy.values())
             busy = Counter(self._busy)
-        if room <= 0:
-            return []
-        with self.database.transaction(write=False) as session:  # polling never queues
-            due = outbox.due(session, real_now)
-        chosen = fair_share(due, busy, room, self.per_company)
-        if not chosen:
+        chosen: list[Due] = []
+        if real_now is not None and room > 0:
+            with self.database.unit(write=False) as unit:  # polling never queues
+                due = outbox.due(unit.connection, real_now, min(room, self.per_company))
+            chosen = fair_share(due, busy, room, self.per_company)
+        if not finished and not chosen:
             return []
         lease = timedelta(seconds=self.longest_attempt + LEASE_MARGIN_SECONDS)
-        with self.database.transaction() as session:
-            jobs = outbox.claim(session, chosen, utcnow(), lease, secrets.token_hex(8))
+        with self.database.unit() as unit:
+            if finished:
+                for dropped in outbox.record(unit.connection, finished, self._after):
+                    log.info(
+                        "delivery %s was dropped or reclaimed during its attempt",
+                        dropped.delivery_id,
+                    )
+            jobs = outbox.claim(unit.connection, chosen, utcnow(), lease, secrets.token_hex(8))
         with self._lock:
             self._busy.update(job.company_id for job in jobs)
         return [pool.submit(self._attempt, job) for job in jobs]
 
     def _attempt(self, job: Job) -> None:
         try:
-            self._done.put((job, self._post(job)))
+            self._done.put(self._post(job))
         finally:
             with self._lock:
                 self._busy[job.company_id] -= 1
                 if self._busy[job.company_id] <= 0:
                     del self._busy[job.company_id]
-            self._wake.set()
 
-    def _post(self, job: Job) -> Result:
+    def _post(self, job: Job) -> Attempt:
         """POST the delivery once, if its target passes; a 2xx within the timeout succeeds."""
         timeout = self.policy.timeout_seconds
         headers = signing.delivery_headers(
@@ -232,67 +221,28 @@ class DeliveryWorker:
         started = time.perf_counter()
         status_code, error = None, None
         try:
-            response = pinned.post(
-                self._http(), self.targets.pin(job.url), job.body, headers, timeout
-            )
-            status_code = response.status_code
-            response.close()
+            target = self.targets.pin(job.url)
+            status_code = pinned.post(target, job.body, headers, timeout, self._tls)
         except TargetRefused as refusal:
             error = NOT_DELIVERED.format(reason=refusal)[:ERROR_LENGTH]
         except Unresolved as failure:
             error = str(failure)[:ERROR_LENGTH]
-        except requests.RequestException as failure:
+        except (OSError, http.client.HTTPException) as failure:
             error = describe(failure, timeout)
         duration_ms = int((time.perf_counter() - started) * 1000)
-        return Result(attempted_at, status_code, error, duration_ms)
-
-    def _http(self) -> requests.Session:
-        """This thread's HTTP session (kept between attempts)."""
-        http = getattr(self._local, "http", None)
-        if http is None:
-            http = self._local.http = pinned.session()
-            http.verify = self.verify
-        return http
-
-    def _record(self) -> None:
-        """Append each finished attempt and move its delivery on, where the claim holds."""
-        results = []
-        while True:
-            try:
-                results.append(self._done.get_nowait())
-            except queue.Empty:
-                break
-        if not results:
-            return
-        with self.database.transaction() as session:
-            deliveries = outbox.held(session, (job for job, _ in results))
-            for job, result in results:
-                delivery = deliveries.get(job.delivery_id)
-                if delivery is None:
-                    log.info(
-                        "delivery %s was dropped or reclaimed during its attempt", job.delivery_id
-                    )
-                    continue
-                self._move_on(session, delivery, result)
-
-    def _move_on(self, session: Session, delivery: WebhookDelivery, result: Result) -> None:
-        number = delivery.attempt_count + 1
-        session.add(
-            DeliveryAttempt(
-                delivery_id=delivery.id,
-                number=number,
-                company_id=delivery.company_id,
-                attempted_at=result.attempted_at,
-                status_code=result.status_code,
-                error=result.error,
-                duration_ms=result.duration_ms,
-            )
+        return Attempt(
+            job.delivery_id,
+            job.company_id,
+            job.token,
+            attempted_at,
+            status_code,
+            error,
+            duration_ms,
         )
-        delivery.attempt_count = number
-        delivery.lease_until, delivery.lease_token = None, None
-        if result.succeeded:
-            delivery.status, delivery.next_attempt_at = "succeeded", None
-        else:
-            delivery.next_attempt_at = self.policy.next_attempt(number, result.attempted_at)
-            if delivery.next_attempt_at is None:
-                delivery.status = "failed"
+
+    def _after(self, number: int, attempt: Attempt) -> tuple[str, datetime | None]:
+        """A delivery's status and next attempt after its attempt `number`."""
+        if attempt.succeeded:
+            return "succeeded", None
+        next_attempt_at = self.policy.next_attempt(number, attempt.attempted_at)
+        return ("pending" if next_attempt_at else "failed"), next_attempt_at

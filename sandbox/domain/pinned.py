@@ -7,163 +7,173 @@ DNS cannot answer differently between the check and the connection.
 
 A POST has a total deadline: connecting, sending and reading the answer's status and
 headers. A socket timeout bounds each read only, so a receiver answering a byte at a
-time could hold an attempt open for ever; when the deadline passes, the connection in
-use is shut down and the POST fails with `DeadlinePassed`.
+time could hold an attempt open for ever; when the deadline passes, one watchdog thread
+shared by every POST shuts the connection down and the POST fails with `DeadlinePassed`.
+
+Each POST opens its own connection and closes it after the answer's head: deliveries
+are rare per receiver, and a connection left open is one a receiver must track.
 """
 
 from __future__ import annotations
 
+import heapq
+import http.client
+import itertools
 import socket
+import ssl
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError
-from urllib3.util import parse_url
+import time
+from dataclasses import dataclass, field
 
 from sandbox.domain.targets import IPAddress, Target
 
-# The connections the current thread's POST uses, so that its deadline can shut them.
-_in_use = threading.local()
 DEADLINE_PASSED = "No complete answer within {seconds:g} s"
 
 
-class DeadlinePassed(requests.ConnectionError):
+class DeadlinePassed(OSError):
     """The receiver's answer was not complete within the attempt's deadline."""
 
 
-class _Tracked:
-    """Registers a connection with the POST in progress on this thread as it sends."""
-
-    def request(self, *args: Any, **kwargs: Any) -> Any:
-        connections = getattr(_in_use, "connections", None)
-        if connections is not None:
-            connections.append(self)
-        return super().request(*args, **kwargs)  # type: ignore[misc]
+class NeverConnected(OSError):
+    """No address of the target took the connection; nothing was sent."""
 
 
-class _TrackedHTTPConnection(_Tracked, HTTPConnection):
-    pass
+@dataclass(eq=False)
+class _Watch:
+    """One POST's deadline and the connection to shut when it passes."""
+
+    connection: http.client.HTTPConnection | None = None
+    finished: bool = False
+    passed: bool = False
+
+    def cut(self) -> None:
+        self.passed = True
+        sock = self.connection.sock if self.connection is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
 
 
-class _TrackedHTTPSConnection(_Tracked, HTTPSConnection):
-    pass
+@dataclass
+class _Watchdog:
+    """Cuts the connections of the POSTs whose deadline passed (one thread for all)."""
+
+    _heap: list[tuple[float, int, _Watch]] = field(default_factory=list)
+    _order: itertools.count[int] = field(default_factory=itertools.count)
+    _changed: threading.Condition = field(default_factory=threading.Condition)
+    _thread: threading.Thread | None = None
+
+    def watch(self, seconds: float) -> _Watch:
+        watch = _Watch()
+        with self._changed:
+            entry = (time.monotonic() + seconds, next(self._order), watch)
+            heapq.heappush(self._heap, entry)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="webhook-deadlines", daemon=True
+                )
+                self._thread.start()
+            if self._heap[0] is entry:
+                self._changed.notify()
+        return watch
+
+    def _run(self) -> None:
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                while self._heap and (self._heap[0][0] <= now or self._heap[0][2].finished):
+                    _, _, watch = heapq.heappop(self._heap)
+                    if not watch.finished:
+                        watch.cut()
+                self._changed.wait(self._heap[0][0] - now if self._heap else None)
 
 
-class _TrackedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _TrackedHTTPConnection
+_watchdog = _Watchdog()
 
 
-class _TrackedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _TrackedHTTPSConnection
+class _HTTPConnection(http.client.HTTPConnection):
+    """A connection to one checked address (`socket.create_connection` is looked up at
+    connect time, so a test can watch every connection made)."""
 
 
-@contextmanager
-def deadline(seconds: float) -> Iterator[threading.Event]:
-    """Shut the connections this thread sends on if the block outlasts `seconds`; the
-    event yielded is set when that happened."""
-    connections: list[Any] = []
-    passed = threading.Event()
+class _HTTPSConnection(http.client.HTTPSConnection):
+    """A TLS connection to one checked address, naming the server `server_name`."""
 
-    def cut() -> None:
-        passed.set()
-        for connection in list(connections):
-            sock = getattr(connection, "sock", None)
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass  # already closed
+    def __init__(
+        self, address: str, port: int, *, server_name: str, context: ssl.SSLContext, **kw: float
+    ) -> None:
+        super().__init__(address, port, context=context, **kw)  # type: ignore[arg-type]
+        self.server_name = server_name
 
-    timer = threading.Timer(seconds, cut)
-    timer.daemon = True
-    _in_use.connections = connections
-    timer.start()
-    try:
-        yield passed
-    finally:
-        timer.cancel()
-        _in_use.connections = None
-
-
-def never_connected(error: requests.ConnectionError) -> bool:
-    """Whether the connection failed before anything was sent (refused, unreachable, timed out)."""
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(error, requests.ConnectTimeout) or isinstance(reason, ConnectTimeoutError)
-
-
-class PinnedAddressAdapter(HTTPAdapter):
-    """Connects to the address the URL holds, naming the server after the `Host` header.
-
-    The worker puts a checked address in the URL and the subscribed host in `Host`; for
-    HTTPS that host is also the SNI name and the name the certificate must match.
-    """
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _TrackedHTTPPool,
-            "https": _TrackedHTTPSPool,
-        }
-
-    def build_connection_pool_key_attributes(
-        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
-            request, verify, cert
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(  # type: ignore[attr-defined]
+            self.sock, server_hostname=self.server_name
         )
-        host = request.headers.get("Host")
-        if host_params["scheme"] == "https" and host:
-            pool_kwargs["server_hostname"] = (parse_url(f"//{host}").host or "").strip("[]")
-        return host_params, pool_kwargs
 
 
-def session() -> requests.Session:
-    """A session that connects where the URL points and names the server after `Host`."""
-    http = requests.Session()
-    http.trust_env = False  # deliveries go straight to the subscribed URL
-    adapter = PinnedAddressAdapter()
-    http.mount("http://", adapter)
-    http.mount("https://", adapter)
-    return http
+def tls_context(verify: bool | str = True) -> ssl.SSLContext:
+    """How receivers' certificates are checked: against the system's CAs (True), a CA
+    bundle's path, or not at all (False)."""
+    context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+    if verify is False:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _connection(
+    target: Target, address: IPAddress, timeout: float, tls: ssl.SSLContext
+) -> http.client.HTTPConnection:
+    port = target.url.port or (443 if target.url.scheme == "https" else 80)
+    if target.url.scheme == "https":
+        return _HTTPSConnection(
+            address.compressed, port, server_name=target.host, context=tls, timeout=timeout
+        )
+    return _HTTPConnection(address.compressed, port, timeout=timeout)
 
 
 def post(
-    http: requests.Session,
     target: Target,
     body: bytes,
     headers: dict[str, str],
     timeout: float,
-) -> requests.Response:
+    tls: ssl.SSLContext,
+) -> int:
     """POST to the target's checked addresses in turn until one takes the connection,
-    all within `timeout` seconds; DeadlinePassed when the answer's head is not in by then.
+    all within `timeout` seconds; the answer's status code.
+
+    Raises DeadlinePassed when the answer's head is not in by then, NeverConnected when
+    no address took the connection, and OSError or http.client.HTTPException for any
+    other failure (the request may then have reached the receiver).
     """
-
-    def post_to(address: IPAddress) -> requests.Response:
-        return http.post(
-            target.url_at(address),
-            data=body,
-            headers={**headers, "Host": target.host_header},
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,
-        )
-
-    with deadline(timeout) as passed:
-        try:
-            for address in target.addresses[:-1]:
-                try:
-                    return post_to(address)
-                except requests.ConnectionError as failure:
-                    if not never_connected(failure):
-                        raise  # something was sent: trying elsewhere could deliver it twice
-            return post_to(target.addresses[-1])
-        except requests.RequestException as failure:
-            if passed.is_set():
-                raise DeadlinePassed(DEADLINE_PASSED.format(seconds=timeout)) from failure
-            raise
+    watch = _watchdog.watch(timeout)
+    try:
+        failures: list[OSError] = []
+        for address in target.addresses:
+            connection = watch.connection = _connection(target, address, timeout, tls)
+            try:
+                connection.connect()
+            except OSError as failure:
+                connection.close()
+                if watch.passed or isinstance(failure, TimeoutError):
+                    raise DeadlinePassed(DEADLINE_PASSED.format(seconds=timeout)) from failure
+                if isinstance(failure, ssl.SSLError):  # a server answered, not the URL's
+                    raise
+                failures.append(failure)  # nothing sent: the next address
+                continue
+            try:
+                path = target.url.request_uri or "/"
+                connection.request("POST", path, body, {**headers, "Host": target.host_header})
+                return connection.getresponse().status
+            except (OSError, http.client.HTTPException) as failure:
+                if watch.passed or isinstance(failure, TimeoutError):
+                    raise DeadlinePassed(DEADLINE_PASSED.format(seconds=timeout)) from failure
+                raise
+            finally:
+                connection.close()
+        raise NeverConnected(*failures[-1].args) from failures[-1]
+    finally:
+        watch.finished = True

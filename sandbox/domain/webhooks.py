@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, select
+from sqlalchemy import and_, bindparam, select
 
 from sandbox import clock
 from sandbox.auth import UNKNOWN
@@ -115,10 +115,6 @@ def queue_delivery(ctx: RequestContext, webhook: Webhook, event: WebhookEvent) -
     return delivery
 
 
-INSERT_EVENT = insert(WebhookEvent.__table__)
-INSERT_DELIVERY = insert(WebhookDelivery.__table__)
-
-
 _companies, _webhooks = Company.__table__, Webhook.__table__
 CLOCK_AND_SUBSCRIBERS = (
     select(_companies.c.clock_offset_seconds, _webhooks.c.id, _webhooks.c.events)
@@ -154,9 +150,8 @@ def clock_and_subscribers(
 def record_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> None:
     """Store the event with a delivery to each enabled webhook subscribed to its type (if any).
 
-    Runs on every emitting request, so it writes plain rows on the session's connection.
+    Runs on every emitting request, so it writes with prepared INSERTs (no ORM).
     """
-    connection = ctx.connection
     webhooks = ctx.subscribers
     if webhooks is None:
         webhooks = clock_and_subscribers(ctx.transaction, ctx.company_id, ctx.business.id)[1]
@@ -164,11 +159,9 @@ def record_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> 
     if not subscribed:
         return  # nobody would ever read the event
     event = event_row(ctx, event_type, data)
-    connection.execute(INSERT_EVENT, event)
-    connection.execute(
-        INSERT_DELIVERY,
-        [delivery_row(ctx, webhook_id, event["id"], event_type) for webhook_id in subscribed],
-    )
+    ctx.insert(WebhookEvent, **event)
+    for webhook_id in subscribed:
+        ctx.insert(WebhookDelivery, **delivery_row(ctx, webhook_id, event["id"], event_type))
 
 
 def sample_data(spec: Spec, event_type: str, webhook_id: str) -> dict[str, Any]:

@@ -8,17 +8,14 @@ so several workers (threads or processes, on one database) never attempt one twi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, bindparam, func, insert, or_, select, update
 
 from sandbox.storage.core import Company
-from sandbox.storage.webhooks import Webhook, WebhookDelivery, WebhookEvent
-
-PER_COMPANY_LIMIT = 100  # due deliveries read per company and poll
+from sandbox.storage.webhooks import DeliveryAttempt, Webhook, WebhookDelivery, WebhookEvent
 
 
 @dataclass(frozen=True)
@@ -28,6 +25,27 @@ class Due:
     delivery_id: str
     company_id: str
     company_now: datetime
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One finished POST of a claimed delivery: a status code, or the error when none came."""
+
+    delivery_id: str
+    company_id: str
+    token: str
+    attempted_at: datetime  # on the company's test clock
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+# (attempt number, attempt) -> the delivery's status and next attempt time after it
+Schedule = Callable[[int, Attempt], tuple[str, datetime | None]]
 
 
 @dataclass(frozen=True)
@@ -45,84 +63,175 @@ class Job:
     clock_offset: timedelta
 
 
-def _free(real_now: datetime) -> object:
-    return or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < real_now)
+_deliveries = WebhookDelivery.__table__
+_pending = _deliveries.c.status == "pending"
+_free = or_(_deliveries.c.lease_until.is_(None), _deliveries.c.lease_until < bindparam("real_now"))
+_chosen = _deliveries.c.id.in_(bindparam("ids", expanding=True))
 
 
-def due(session: Session, real_now: datetime) -> list[Due]:
-    """Each pending, unleased delivery due on its company's test clock, oldest first."""
-    pending = WebhookDelivery.status == "pending"
-    companies = session.execute(
-        select(Company.id, Company.clock_offset_seconds).where(
-            Company.id.in_(select(WebhookDelivery.company_id).where(pending).distinct())
-        )
-    ).all()
+def _companies_with_pending() -> Select[tuple[str, int]]:
+    """Each company with a pending delivery, and its clock offset: a skip scan of the
+    due index (one seek per company), so its cost does not grow with the pending rows."""
+    first = (
+        select(func.min(_deliveries.c.company_id).label("company_id"))
+        .where(_pending)
+        .cte("pending_companies", recursive=True)
+    )
+    following = select(
+        select(func.min(_deliveries.c.company_id))
+        .where(_pending, _deliveries.c.company_id > first.c.company_id)
+        .scalar_subquery()
+    ).where(first.c.company_id.is_not(None))
+    walk = first.union_all(following)
+    return select(Company.id, Company.clock_offset_seconds).join(
+        walk, Company.id == walk.c.company_id
+    )
+
+
+# The statements each poll runs, built once.
+COMPANIES_WITH_PENDING = _companies_with_pending()
+DUE = (
+    select(_deliveries.c.id)
+    .where(
+        _pending,
+        _deliveries.c.company_id == bindparam("company_id"),
+        _deliveries.c.next_attempt_at <= bindparam("company_now"),
+        _free,
+    )
+    .order_by(_deliveries.c.next_attempt_at, _deliveries.c.id)
+    .limit(bindparam("limit"))
+)
+CLAIM = (
+    update(_deliveries)
+    .where(_chosen, _pending, _deliveries.c.next_attempt_at <= bindparam("company_now"), _free)
+    .values(lease_until=bindparam("lease_ends"), lease_token=bindparam("claim_token"))
+)
+JOBS = (
+    select(
+        _deliveries.c.id,
+        _deliveries.c.company_id,
+        Webhook.id,
+        Webhook.url,
+        Webhook.secret,
+        WebhookEvent.type,
+        WebhookEvent.body,
+        Company.clock_offset_seconds,
+    )
+    .join(Webhook, _deliveries.c.webhook_id == Webhook.id)
+    .join(WebhookEvent, WebhookEvent.id == _deliveries.c.event_id)
+    .join(Company, Company.id == _deliveries.c.company_id)
+    .where(_chosen, _deliveries.c.lease_token == bindparam("claim_token"))
+    .order_by(_deliveries.c.next_attempt_at, _deliveries.c.id)
+)
+HELD = (
+    select(_deliveries.c.id, _deliveries.c.attempt_count, _deliveries.c.lease_token)
+    .where(_chosen)
+    .with_for_update()
+)
+ADD_ATTEMPT = insert(DeliveryAttempt.__table__)
+MOVE_ON = (  # a recorded delivery's new state, released from its claim
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("moved_id"))
+    .values(
+        attempt_count=bindparam("number"),
+        status=bindparam("new_status"),
+        next_attempt_at=bindparam("next_at"),
+        lease_until=None,
+        lease_token=None,
+    )
+)
+
+
+def due(connection: Connection, real_now: datetime, limit: int) -> list[Due]:
+    """Up to `limit` pending, unleased deliveries of each company due on its test clock,
+    oldest first."""
     found = []
-    for company_id, offset in companies:
+    for company_id, offset in connection.execute(COMPANIES_WITH_PENDING).all():
         company_now = real_now + timedelta(seconds=offset or 0)
-        ids = session.scalars(
-            select(WebhookDelivery.id)
-            .where(
-                pending,
-                WebhookDelivery.company_id == company_id,
-                WebhookDelivery.next_attempt_at <= company_now,
-                _free(real_now),
-            )
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-            .limit(PER_COMPANY_LIMIT)
+        ids = connection.scalars(
+            DUE,
+            {
+                "company_id": company_id,
+                "company_now": company_now,
+                "real_now": real_now,
+                "limit": limit,
+            },
         ).all()
         found += [Due(delivery_id, company_id, company_now) for delivery_id in ids]
     return found
 
 
 def claim(
-    session: Session, chosen: Iterable[Due], real_now: datetime, lease: timedelta, token: str
+    connection: Connection, chosen: Iterable[Due], real_now: datetime, lease: timedelta, token: str
 ) -> list[Job]:
     """Lease those of `chosen` still pending, due and free; the jobs of the ones marked."""
     by_clock: dict[datetime, list[str]] = {}
     for item in chosen:
         by_clock.setdefault(item.company_now, []).append(item.delivery_id)
     for company_now, ids in by_clock.items():
-        session.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.id.in_(ids),
-                WebhookDelivery.status == "pending",
-                WebhookDelivery.next_attempt_at <= company_now,
-                _free(real_now),
-            )
-            .values(lease_until=real_now + lease, lease_token=token)
-            .execution_options(synchronize_session=False)
+        connection.execute(
+            CLAIM,
+            {
+                "ids": ids,
+                "company_now": company_now,
+                "real_now": real_now,
+                "lease_ends": real_now + lease,
+                "claim_token": token,
+            },
         )
-    rows = session.execute(
-        select(WebhookDelivery.id, Webhook, WebhookEvent, Company.clock_offset_seconds)
-        .join(Webhook, WebhookDelivery.webhook_id == Webhook.id)
-        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-        .join(Company, Company.id == WebhookDelivery.company_id)
-        .where(WebhookDelivery.lease_token == token)
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-    ).all()
+    ids = [delivery_id for ids in by_clock.values() for delivery_id in ids]
+    rows = connection.execute(JOBS, {"ids": ids, "claim_token": token}).all()
     return [
         Job(
             delivery_id=delivery_id,
-            company_id=webhook.company_id,
+            company_id=company_id,
             token=token,
-            webhook_id=webhook.id,
-            url=webhook.url,
-            secret=webhook.secret,
-            event_type=event.type,
-            body=event.body.encode(),
+            webhook_id=webhook_id,
+            url=url,
+            secret=secret,
+            event_type=event_type,
+            body=body.encode(),
             clock_offset=timedelta(seconds=offset or 0),
         )
-        for delivery_id, webhook, event, offset in rows
+        for delivery_id, company_id, webhook_id, url, secret, event_type, body, offset in rows
     ]
 
 
-def held(session: Session, jobs: Iterable[Job]) -> dict[str, WebhookDelivery]:
-    """The deliveries of `jobs` whose claim still holds, locked for their update."""
-    jobs = list(jobs)
-    tokens = {job.delivery_id: job.token for job in jobs}
-    found = session.scalars(
-        select(WebhookDelivery).where(WebhookDelivery.id.in_(list(tokens))).with_for_update()
-    )
-    return {d.id: d for d in found if d.lease_token == tokens[d.id]}
+def record(connection: Connection, attempts: Sequence[Attempt], after: Schedule) -> list[Attempt]:
+    """Append each attempt whose claim still holds and move its delivery on: released,
+    with the status and next attempt `after(number, attempt)` gives. Three statements
+    whatever the number of attempts; returns the attempts dropped (their delivery was
+    deleted or reclaimed meanwhile)."""
+    tokens = {attempt.delivery_id: attempt.token for attempt in attempts}
+    rows = connection.execute(HELD, {"ids": list(tokens)}).all()
+    counts = {id_: count for id_, count, token in rows if token == tokens[id_]}
+    added, moved, dropped = [], [], []
+    for attempt in attempts:
+        if attempt.delivery_id not in counts:
+            dropped.append(attempt)
+            continue
+        number = counts[attempt.delivery_id] + 1
+        status, next_attempt_at = after(number, attempt)
+        added.append(
+            {
+                "delivery_id": attempt.delivery_id,
+                "number": number,
+                "company_id": attempt.company_id,
+                "attempted_at": attempt.attempted_at,
+                "status_code": attempt.status_code,
+                "error": attempt.error,
+                "duration_ms": attempt.duration_ms,
+            }
+        )
+        moved.append(
+            {
+                "moved_id": attempt.delivery_id,
+                "number": number,
+                "new_status": status,
+                "next_at": next_attempt_at,
+            }
+        )
+    if added:
+        connection.execute(ADD_ATTEMPT, added)
+        connection.execute(MOVE_ON, moved)
+    return dropped
