@@ -19,9 +19,9 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import String, func, insert, literal, literal_column, null, select
 
-from sandbox.app import create_app, shutdown
 from sandbox.config import SandboxConfig
 from sandbox.domain.metrics import MetricQuery, compute
+from sandbox.http.app import create_app, shutdown
 from sandbox.storage import analytics
 from sandbox.storage.analytics import Event, EventRollup, EventValue, micros
 from sandbox.storage.base import UtcDateTime

@@ -128,7 +128,11 @@ def run_command(args: argparse.Namespace) -> int:
     secrets = ctx.secrets()
     print(
         report.render(
-            result.verdicts, secrets, result.seconds, ctx.misconfigured, result.interrupted,
+            result.verdicts,
+            secrets,
+            result.seconds,
+            ctx.misconfigured,
+            result.interrupted,
             ctx.notes,
         )
     )

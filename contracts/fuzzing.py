@@ -177,9 +177,7 @@ def semantic_rejection(op: Operation, failure: Any, response: Any) -> bool:
     return bool(fields) and fields <= op.semantic_fields
 
 
-def events_of(
-    schema: Any, secrets: dict[str, str], timeout: float
-) -> Iterator[tuple[str, Any]]:
+def events_of(schema: Any, secrets: dict[str, str], timeout: float) -> Iterator[tuple[str, Any]]:
     """Run the engine; yield ("passed", check name), ("failure", Failure), ("error", text),
     ("link", (transition id, 2xx at both ends)) for each step through one of the spec's
     links and, last, ("cases", {phase: scenarios run}).

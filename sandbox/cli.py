@@ -115,7 +115,7 @@ def _open(db_url: str, seed: int) -> Database:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from sandbox.domain.targets import TargetPolicy
-    from sandbox.server import serve
+    from sandbox.http.server import serve
 
     try:
         origins = cors_origins(args.cors_origins) if args.cors_origins else None

@@ -75,9 +75,7 @@ def gone(
     if read is not None:
         after = follow(read)
         code = (after.json() or {}).get("code") if after.status == 404 else None
-        verdict.expect(
-            code == "not_found", read[0].label, "404 not_found once deleted", after
-        )
+        verdict.expect(code == "not_found", read[0].label, "404 not_found once deleted", after)
     made_id = (made.json() or {}).get("id")
     listing = counting_list(ctx.spec, create)
     if listing is not None and made_id and not listing.path_parameters:

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, select
 
-from sandbox import clock
-from sandbox.auth import UNKNOWN
-from sandbox.context import RequestContext
+from sandbox.conventions import clock
+from sandbox.conventions.auth import UNKNOWN
+from sandbox.conventions.context import RequestContext
 from sandbox.errors import Unauthorized
 from sandbox.ids import new_id
 from sandbox.spec import Spec

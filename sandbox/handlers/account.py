@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from sandbox import quotas
-from sandbox.context import Reply, RequestContext
+from sandbox.conventions import quotas
+from sandbox.conventions.context import Reply, RequestContext
 from sandbox.storage.base import iso
 from sandbox.storage.core import Business
 

@@ -7,12 +7,12 @@ plan's monthly AI tokens before anything is stored; over the quota the request i
 
 from __future__ import annotations
 
-from sandbox import quotas
-from sandbox.context import Reply, RequestContext
+from sandbox.conventions import quotas
+from sandbox.conventions.context import Reply, RequestContext
+from sandbox.conventions.pagination import page
 from sandbox.domain import chat
 from sandbox.errors import NotFound
 from sandbox.ids import new_id
-from sandbox.pagination import page
 from sandbox.storage.base import iso
 from sandbox.storage.messaging import ChatMessage, Conversation
 

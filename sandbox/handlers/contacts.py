@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, or_, select
 
-from sandbox.context import Reply, RequestContext
+from sandbox.conventions.context import Reply, RequestContext
+from sandbox.conventions.pagination import page
 from sandbox.errors import Conflict
 from sandbox.handlers import references
 from sandbox.handlers.listing import newest_first
 from sandbox.ids import new_id
-from sandbox.pagination import page
 from sandbox.storage.crm import Contact, Deal
 
 FIELDS = ("first_name", "last_name", "email", "phone", "company_name", "tags")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from sandbox.context import Reply, RequestContext
+from sandbox.conventions.context import Reply, RequestContext
+from sandbox.conventions.pagination import page
 from sandbox.errors import Conflict
 from sandbox.ids import new_id
-from sandbox.pagination import page
 from sandbox.storage.metering import Customer, UsageEvent
 
 FIELDS = ("name", "email", "external_id")

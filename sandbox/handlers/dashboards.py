@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.context import Reply, RequestContext
+from sandbox.conventions.context import Reply, RequestContext
+from sandbox.conventions.pagination import page
 from sandbox.handlers.metrics import require_property
 from sandbox.ids import new_id
-from sandbox.pagination import page
 from sandbox.storage.analytics import Dashboard
 
 

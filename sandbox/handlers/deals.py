@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sandbox.context import KEY_SHARE, Reply, RequestContext
+from sandbox.conventions.context import KEY_SHARE, Reply, RequestContext
 from sandbox.errors import ValidationFailed, detail
 from sandbox.handlers.listing import newest_first
 from sandbox.ids import new_id

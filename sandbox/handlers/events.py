@@ -6,12 +6,12 @@ import os
 import time
 from typing import Any
 
-from sandbox import quotas
-from sandbox.context import Reply, RequestContext
+from sandbox.conventions import quotas
+from sandbox.conventions.context import Reply, RequestContext
+from sandbox.conventions.pagination import page
 from sandbox.domain.metrics import parse_instant
 from sandbox.errors import ApiError
 from sandbox.handlers.websites import known_websites, require_website, unknown_website
-from sandbox.pagination import page
 from sandbox.storage.analytics import Event, instant, micros, store_events
 from sandbox.storage.base import iso
 

@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from sandbox.context import Reply, RequestContext
+from sandbox.conventions.context import Reply, RequestContext
 from sandbox.domain import invoicing
 from sandbox.errors import ValidationFailed, detail
 from sandbox.handlers.deals import require_contact

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.context import Reply, RequestContext
-from sandbox.pagination import listing, page_of
+from sandbox.conventions.context import Reply, RequestContext
+from sandbox.conventions.pagination import listing, page_of
 
 
 def newest_first(ctx: RequestContext, model: Any, *filters: str) -> Reply:

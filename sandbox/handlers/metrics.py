@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.context import Reply, RequestContext
+from sandbox.conventions.context import Reply, RequestContext
 from sandbox.domain.metrics import MetricQuery, compute, label, time_range
 from sandbox.errors import BadRequest, detail
 from sandbox.storage.analytics import micros

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.context import Reply, RequestContext
+from sandbox.conventions.context import Reply, RequestContext
 from sandbox.domain import payments
 from sandbox.errors import Conflict, ValidationFailed, detail
 from sandbox.handlers import invoices

@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from sqlalchemy import func, select
 
-from sandbox.context import RequestContext
+from sandbox.conventions.context import RequestContext
 from sandbox.errors import ValidationFailed, detail
 from sandbox.storage.commerce import Invoice, Order
 

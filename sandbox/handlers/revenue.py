@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sandbox.context import Reply, RequestContext
+from sandbox.conventions.context import Reply, RequestContext
+from sandbox.conventions.pagination import page
 from sandbox.domain.metrics import parse_instant
 from sandbox.errors import ValidationFailed, detail
 from sandbox.handlers.websites import require_website
 from sandbox.ids import new_id
-from sandbox.pagination import page
 from sandbox.storage.analytics import Revenue
 
 

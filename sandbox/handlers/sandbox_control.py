@@ -6,10 +6,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from sandbox import clock, fixtures
-from sandbox.context import Reply, RequestContext
+from sandbox import fixtures
+from sandbox.conventions import clock
+from sandbox.conventions.context import Reply, RequestContext
+from sandbox.conventions.pagination import page
 from sandbox.errors import ValidationFailed, detail
-from sandbox.pagination import page
 from sandbox.storage.base import iso
 from sandbox.storage.core import RequestLogEntry
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.context import Reply, RequestContext
+from sandbox.conventions.context import Reply, RequestContext
 from sandbox.domain.sms import segments
 from sandbox.errors import ValidationFailed, detail
 from sandbox.handlers.deals import require_contact

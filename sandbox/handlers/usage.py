@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sandbox.context import Reply, RequestContext
+from sandbox.conventions.context import Reply, RequestContext
+from sandbox.conventions.pagination import page
 from sandbox.domain import usage
 from sandbox.domain.metrics import parse_instant, time_range
 from sandbox.errors import NotFound
-from sandbox.pagination import page
 from sandbox.storage.base import iso
 from sandbox.storage.metering import Customer, Meter, UsageEvent
 

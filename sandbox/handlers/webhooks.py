@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from sandbox.context import Reply, RequestContext
+from sandbox.conventions.context import Reply, RequestContext
+from sandbox.conventions.pagination import page
 from sandbox.domain import signing
 from sandbox.domain import webhooks as events
 from sandbox.domain.targets import SETTING, TargetPolicy, TargetRefused
 from sandbox.errors import Conflict, NotFound, ValidationFailed, detail
 from sandbox.handlers.listing import newest_first
 from sandbox.ids import new_id
-from sandbox.pagination import page
 from sandbox.storage.webhooks import (
     DeliveryAttempt,
     Webhook,

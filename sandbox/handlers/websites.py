@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import case, distinct, func, select
 
-from sandbox.context import Reply, RequestContext
+from sandbox.conventions.context import Reply, RequestContext
+from sandbox.conventions.pagination import page
 from sandbox.domain.metrics import time_range
 from sandbox.errors import Conflict, ValidationFailed, detail
 from sandbox.ids import new_id
-from sandbox.pagination import page
 from sandbox.storage.analytics import ConversionEvent, Event, Revenue, Website, micros
 from sandbox.storage.base import iso
 

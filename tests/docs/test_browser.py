@@ -46,8 +46,8 @@ def server(tmp_path: Path) -> Iterator[str]:
     """A sandbox served over HTTP on a free loopback port; yields its root URL."""
     from werkzeug.serving import make_server
 
-    from sandbox.app import create_app
     from sandbox.config import SandboxConfig
+    from sandbox.http.app import create_app
 
     config = SandboxConfig(database_url=f"sqlite:///{tmp_path}/s.db", webhook_worker=False)
     http = make_server("127.0.0.1", 0, create_app(config), threaded=True)

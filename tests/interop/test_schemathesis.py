@@ -94,9 +94,7 @@ def named_refusal(failure: Failure, spec: Any = SPEC) -> bool:
         return False
     method, _, path = failure.operation.partition(" ")
     operation = spec.raw["paths"].get(path, {}).get(method.lower(), {})
-    named = {
-        (int(r["status"]), r["field"], r["error"]) for r in operation.get("x-refusals", [])
-    }
+    named = {(int(r["status"]), r["field"], r["error"]) for r in operation.get("x-refusals", [])}
     details = failure.body.get("details") or []
     return bool(details) and all(
         (failure.status, d.get("field"), d.get("error")) in named for d in details
@@ -159,9 +157,7 @@ def test_every_phase_ran_over_every_operation(run: list[dict[str, Any]]) -> None
 def test_plain_schemathesis_finds_only_refusals_the_spec_names(
     run: list[dict[str, Any]],
 ) -> None:
-    unexplained = [
-        f for f in failures(run) if not named_refusal(f) and not misinferred_business(f)
-    ]
+    unexplained = [f for f in failures(run) if not named_refusal(f) and not misinferred_business(f)]
     assert not unexplained, "\n\n".join(
         f"{f.check} on {f.operation}: {f.status} {json.dumps(f.body)[:400]}\n  {f.curl()}"
         for f in unexplained[:20]

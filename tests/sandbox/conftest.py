@@ -20,8 +20,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, make_url, select, text
 
-from sandbox.app import create_app, shutdown
 from sandbox.config import SandboxConfig
+from sandbox.http.app import create_app, shutdown
 from sandbox.storage.core import ApiKey, Company
 from sandbox.storage.database import normalize_url
 

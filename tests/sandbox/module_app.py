@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, text
 
-from sandbox.app import shutdown
+from sandbox.http.app import shutdown
 from sandbox.storage.database import normalize_url
 
 from .conftest import POSTGRES_URL, build_app

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
-from sandbox.app import create_app, shutdown
 from sandbox.config import SandboxConfig
 from sandbox.handlers import HANDLERS
+from sandbox.http.app import create_app, shutdown
+from sandbox.http.routing import check_handlers
 from sandbox.ids import new_id
-from sandbox.routing import check_handlers
 from sandbox.spec import SpecMismatch, load_spec
 from sandbox.storage.database import Database, Transaction
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from sandbox import auth
+from sandbox.conventions import auth
 from sandbox.errors import Unauthorized
 
 from .conftest import BASE, Key

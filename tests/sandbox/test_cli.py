@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.cli import main
-from sandbox.server import require_free_port
+from sandbox.http.server import require_free_port
 from tests.sandbox.served import banner_key, serving
 
 

@@ -12,9 +12,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from sandbox.app import shutdown
 from sandbox.cli import main
 from sandbox.config import SandboxConfig
+from sandbox.http.app import shutdown
 from tests.docs.test_browser import browser  # noqa: F401  (the fixture, shared)
 from tests.sandbox.conftest import BASE, Key, build_app
 from tests.sandbox.served import banner_key, serving
@@ -164,7 +164,7 @@ def test_origins_are_read_from_the_environment_and_the_command_line(
         cors_origins(["none", "http://a.test"])
 
     served: list[SandboxConfig] = []
-    monkeypatch.setattr("sandbox.server.serve", lambda config, **_: served.append(config) or 0)
+    monkeypatch.setattr("sandbox.http.server.serve", lambda config, **_: served.append(config) or 0)
     db = ["--db", f"sqlite:///{tmp_path}/s.db"]
     main(["serve", *db, "--cors-origins", "none"])
     main(["serve", *db, "--cors-origins", "http://a.test", "https://b.test"])

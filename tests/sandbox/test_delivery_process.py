@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from sandbox.app import shutdown
+from sandbox.http.app import shutdown
 from tests.sandbox.conftest import BASE, build_app, key_for
 from tests.sandbox.served import banner_key, serving
 from tests.sandbox.test_webhooks import create_webhook

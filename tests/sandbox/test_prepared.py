@@ -10,7 +10,7 @@ from sqlalchemy import JSON, String, bindparam, func, literal_column, select
 from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from sandbox.pagination import listing
+from sandbox.conventions.pagination import listing
 from sandbox.storage.crm import Contact, Deal
 from sandbox.storage.database import Database
 from sandbox.storage.prepared import Prepared

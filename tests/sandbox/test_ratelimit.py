@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from sandbox.app import shutdown
+from sandbox.http.app import shutdown
 
 from .conftest import BASE, build_app, key_for
 from .test_errors import assert_envelope

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.ratelimit import LIFTED_LIMIT, RateLimiter, RateState
+from sandbox.conventions.ratelimit import LIFTED_LIMIT, RateLimiter, RateState
 from sandbox.storage.database import Database
 from sandbox.storage.locks import ENTRIES, FILE_SIZE, SharedCounters
 

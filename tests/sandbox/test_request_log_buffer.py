@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from sandbox import requestlog
-from sandbox.requestlog import LoggedRequest, RequestLog
+from sandbox.conventions import requestlog
+from sandbox.conventions.requestlog import LoggedRequest, RequestLog
 
 
 class SlowDatabase:

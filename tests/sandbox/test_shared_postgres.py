@@ -16,9 +16,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from sandbox.app import create_app, shutdown
 from sandbox.cli import main as cli
 from sandbox.config import SandboxConfig
+from sandbox.http.app import create_app, shutdown
 from sandbox.storage.commerce import Invoice, Order, Payment, Refund
 from sandbox.storage.crm import Contact, Deal
 

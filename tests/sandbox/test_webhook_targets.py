@@ -26,9 +26,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from sandbox import cli
-from sandbox.app import shutdown
 from sandbox.config import SandboxConfig
 from sandbox.domain.delivery import DeliveryWorker
+from sandbox.http.app import shutdown
 
 from .conftest import BASE, Key, build_app, key_for
 
@@ -433,7 +433,9 @@ def test_the_allow_list_comes_from_the_environment_or_the_command_line(
     monkeypatch.setenv("SANDBOX_WEBHOOK_ALLOW", " 10.0.0.0/8, hooks.internal ,")
     assert SandboxConfig.from_env().webhook_allow == ("10.0.0.0/8", "hooks.internal")
     served: list[SandboxConfig] = []
-    monkeypatch.setattr("sandbox.server.serve", lambda config, **options: served.append(config))
+    monkeypatch.setattr(
+        "sandbox.http.server.serve", lambda config, **options: served.append(config)
+    )
     db = ["--db", f"sqlite:///{tmp_path}/s.db"]
     cli.main(["serve", *db])
     cli.main(["serve", "--webhook-allow", "192.168.0.0/16", "hooks.test", *db])

@@ -24,9 +24,9 @@ import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
-from sandbox.app import shutdown
 from sandbox.domain.delivery import DeliveryWorker
 from sandbox.domain.webhooks import RetryPolicy
+from sandbox.http.app import shutdown
 from sandbox.spec import SPEC_PATH, load_spec
 from sandbox.storage.base import utcnow
 from sandbox.storage.webhooks import WebhookDelivery

@@ -305,9 +305,7 @@ def test_a_request_string_without_a_nul_rule_is_reported(spec: dict[str, Any]) -
 
     broken = copy.deepcopy(spec)
     del broken["components"]["schemas"]["EventInput"]["properties"]["event"]["pattern"]
-    del broken["components"]["schemas"]["EventInput"]["properties"]["properties"][
-        "propertyNames"
-    ]
+    del broken["components"]["schemas"]["EventInput"]["properties"]["properties"]["propertyNames"]
     assert {"trackEvent body.event", "trackEvent body.properties (keys)"} <= set(
         _text_without_a_nul_rule(broken)
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sandbox import bodies
+from sandbox.conventions import bodies
 from sandbox.errors import BadRequest, ValidationFailed, detail
 from sandbox.spec import Spec
 
@@ -135,9 +135,7 @@ def _in_words(option: dict[str, Any]) -> str | None:
     return None
 
 
-def raise_for(
-    errors: list[Any], prefix: list[Any] | None = None, spec: Spec | None = None
-) -> None:
+def raise_for(errors: list[Any], prefix: list[Any] | None = None, spec: Spec | None = None) -> None:
     """Raise BadRequest (a field is missing) or ValidationFailed, if there are errors.
 
     Fields are named by their path after `prefix` (the path of the value validated);

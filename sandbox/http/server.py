@@ -11,11 +11,11 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from sqlalchemy import make_url
 
-from sandbox.app import create_app, start_webhook_worker
 from sandbox.config import SandboxConfig
 from sandbox.delivery_process import spawn
 from sandbox.delivery_process import stop as stop_delivery
-from sandbox.worker import EnvelopeWorker
+from sandbox.http.app import create_app, start_webhook_worker
+from sandbox.http.worker import EnvelopeWorker
 
 # A thread back from the database waits for the GIL until the running thread yields it,
 # by default after 5 ms. A writer waits so with SQLite's write lock held, and every other

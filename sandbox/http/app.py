@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from sandbox import cors, docs, requestlog, routing
+from sandbox import docs
 from sandbox.config import SandboxConfig
+from sandbox.conventions import requestlog
+from sandbox.conventions.ratelimit import RateLimiter
 from sandbox.domain import targets
 from sandbox.domain.delivery import DeliveryWorker
 from sandbox.domain.webhooks import clock_and_subscribers, record_event
@@ -25,13 +27,13 @@ from sandbox.errors import (
 )
 from sandbox.fixtures import seed_if_empty
 from sandbox.handlers import HANDLERS
+from sandbox.http import cors, routing
 from sandbox.ids import new_request_id
-from sandbox.ratelimit import RateLimiter
 from sandbox.spec import SPEC_PATH, Spec, load_spec
 from sandbox.storage.database import Database
 
 if TYPE_CHECKING:
-    from sandbox.conformance import ResponseJudge
+    from sandbox.conventions.conformance import ResponseJudge
 
 log = logging.getLogger("sandbox")
 
@@ -87,7 +89,7 @@ def shutdown(app: Flask) -> None:
 
 def _judge(spec: Spec) -> ResponseJudge:
     # openapi-core takes seconds to import: only strict apps pay for it.
-    from sandbox.conformance import judge_for
+    from sandbox.conventions.conformance import judge_for
 
     return judge_for(spec)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from sandbox.context import RequestContext
+from sandbox.conventions.context import RequestContext
 from sandbox.errors import RateLimited, detail
 from sandbox.storage.core import QuotaUsage
 

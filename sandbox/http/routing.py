@@ -18,20 +18,20 @@ import orjson
 from flask import Flask, Response, g, request
 from sqlalchemy.exc import IntegrityError
 
-from sandbox import auth, clock, idempotency, request_body
-from sandbox.context import EventSink, Reply, RequestContext, clock_now
+from sandbox.conventions import auth, clock, idempotency, request_body
+from sandbox.conventions.context import EventSink, Reply, RequestContext, clock_now
+from sandbox.conventions.ratelimit import RateLimiter, RateState
+from sandbox.conventions.requestlog import RequestLog
+from sandbox.conventions.validation import RequestValidator
 from sandbox.errors import (
     ApiError,
     MethodNotAllowed,
     Unauthorized,
 )
-from sandbox.ratelimit import RateLimiter, RateState
-from sandbox.requestlog import RequestLog
 from sandbox.spec import Operation, Spec, SpecMismatch
 from sandbox.storage import tenancy
 from sandbox.storage.core import Company
 from sandbox.storage.database import Database, Transaction
-from sandbox.validation import RequestValidator
 
 Handler = Callable[[RequestContext], Reply]
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]

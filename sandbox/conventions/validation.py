@@ -15,13 +15,14 @@ from typing import Any
 
 import jsonschema_rs
 
-from sandbox import bodies
+from sandbox.conventions import bodies
+from sandbox.conventions.failures import describe, problems_error, raise_described, raise_for
 from sandbox.errors import ApiError
-from sandbox.failures import describe, problems_error, raise_described, raise_for
 from sandbox.spec import Operation, Spec
 
 INTEGER = re.compile(r"^-?[0-9]+$")
 NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
+
 
 @dataclass(frozen=True)
 class ValidRequest:
@@ -144,7 +145,10 @@ class RequestValidator:
                 self._check_items(value.get(self.per_item.field, []), item_errors)
             value = apply_defaults(self.spec, self.operation.request_schema or {}, value)
         return ValidRequest(
-            path=path, query=query_values, headers=header_values, body=value,
+            path=path,
+            query=query_values,
+            headers=header_values,
+            body=value,
             item_errors=item_errors,
         )
 

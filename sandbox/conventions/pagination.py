@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, func, inspect, select
 
-from sandbox.context import RequestContext
+from sandbox.conventions.context import RequestContext
 from sandbox.storage.rows import columns_of
 
 

@@ -14,7 +14,7 @@ from flask import request
 from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import ClientDisconnected
 
-from sandbox import bodies
+from sandbox.conventions import bodies
 from sandbox.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, detail
 from sandbox.spec import Operation
 

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from sandbox import clock
-from sandbox.auth import UNKNOWN, BusinessInfo, KeyInfo
+from sandbox.conventions import clock
+from sandbox.conventions.auth import UNKNOWN, BusinessInfo, KeyInfo
 from sandbox.errors import ApiError, NotFound, Unauthorized
 from sandbox.spec import Operation, Spec
 from sandbox.storage.core import Company

@@ -1,0 +1,1 @@
+"""The HTTP layer: the app factory, the request pipeline, URL rules and the server."""
