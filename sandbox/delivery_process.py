@@ -29,8 +29,8 @@ def deliver(config: SandboxConfig) -> int:
     spec = load_spec(config.spec_path) if config.spec_path else load_spec()
     worker = DeliveryWorker(
         database,
+        RetryPolicy.from_spec(spec),
         poll_seconds=config.webhook_poll_seconds,
-        policy=RetryPolicy.from_spec(spec),
         targets=TargetPolicy.from_entries(config.webhook_allow),
     )
 

@@ -2,39 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Select, bindparam, select
+from sqlalchemy import Connection, Select, select
 from sqlalchemy.orm import Session
 
 from sandbox.conventions import clock
 from sandbox.conventions.auth import UNKNOWN, BusinessInfo, KeyInfo
+from sandbox.domain import webhooks
 from sandbox.errors import ApiError, NotFound, Unauthorized
 from sandbox.spec import Operation, Spec
+from sandbox.storage import outbox
 from sandbox.storage.core import Company
 from sandbox.storage.database import Transaction
-from sandbox.storage.rows import completed, inserting
 
 Reply = tuple[int, Any]
 # A row lock that lets others read and update the row but not delete it or change its key
 # (PostgreSQL's FOR KEY SHARE, which a foreign key's check takes too); SQLite ignores it.
 KEY_SHARE: dict[str, bool] = {"read": True, "key_share": True}
 Model = TypeVar("Model")
-EventSink = Callable[["RequestContext", str, dict[str, Any]], None]
-CLOCK_OFFSET = select(Company.__table__.c.clock_offset_seconds).where(
-    Company.__table__.c.id == bindparam("company_id")
-)
 
 
 def clock_now(connection: Connection, company_id: str) -> datetime:
     """The company's test-clock time; Unauthorized if the company no longer exists."""
-    row = connection.execute(CLOCK_OFFSET, {"company_id": company_id}).first()
-    if row is None:
+    now = clock.now_of(connection, company_id)
+    if now is None:
         raise Unauthorized(UNKNOWN)
-    return clock.at_offset(row[0] or 0)
+    return now
 
 
 @dataclass
@@ -58,7 +55,6 @@ class RequestContext:
     body: Any
     request_id: str
     settings: dict[str, Any] = field(default_factory=dict)
-    event_sink: EventSink | None = None
     # The business's enabled webhooks (id, event types), when read before the transaction.
     subscribers: list[tuple[str, list[str]]] | None = None
     # Per item of a batch body (`x-per-item-errors`), why that item cannot be stored.
@@ -127,7 +123,7 @@ class RequestContext:
         Returns the row as stored (a named tuple), defaults applied, for `model.to_api`.
         Use it where the handler does not change the resource again in the same request.
         """
-        return self.transaction.rows(inserting(model), completed(model, values))[0]
+        return self.transaction.insert(model, values)
 
     def given(self, names: Iterable[str]) -> dict[str, Any]:
         """The body's values of those fields of `names` that it holds."""
@@ -148,5 +144,11 @@ class RequestContext:
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
         """Record a webhook event in this transaction (delivered after it commits)."""
-        if self.event_sink is not None:
-            self.event_sink(self, event_type, data)
+        subscribers = self.subscribers
+        if subscribers is None:
+            found = outbox.clock_and_subscribers(
+                self.transaction, self.company_id, self.business.id
+            )
+            subscribers = [] if found is None else found[1]
+        origin = webhooks.Origin(self.company_id, self.business.id, self.now)
+        webhooks.record_event(self.transaction, origin, subscribers, event_type, data)

@@ -34,7 +34,6 @@ from datetime import datetime, timedelta
 from sandbox.domain import pinned, signing
 from sandbox.domain.targets import TargetPolicy, TargetRefused, Unresolved
 from sandbox.domain.webhooks import RetryPolicy
-from sandbox.spec import load_spec
 from sandbox.storage import outbox
 from sandbox.storage.base import utcnow
 from sandbox.storage.database import Database
@@ -85,19 +84,20 @@ class DeliveryWorker:
     def __init__(
         self,
         database: Database,
-        poll_seconds: float = 0.5,
+        policy: RetryPolicy,
         *,
-        policy: RetryPolicy | None = None,
+        poll_seconds: float = 0.5,
         targets: TargetPolicy | None = None,
         concurrency: int = CONCURRENCY,
         per_company: int = PER_COMPANY,
         verify: bool | str = True,
     ) -> None:
-        """`verify`: how receivers' TLS certificates are checked (the system's CAs by
-        default, a CA bundle's path, or False for not at all)."""
+        """`policy`: the spec's retry schedule and deadline; `verify`: how receivers' TLS
+        certificates are checked (the system's CAs by default, a CA bundle's path, or
+        False for not at all)."""
         self.database = database
         self.poll_seconds = poll_seconds
-        self.policy = policy or RetryPolicy.from_spec(load_spec())
+        self.policy = policy
         self.targets = targets or TargetPolicy()
         self.concurrency = concurrency
         self.per_company = per_company

@@ -1,6 +1,6 @@
 """Webhook events and their deliveries: written in the request's transaction (an outbox).
 
-`record_event` is the app's event sink behind `ctx.emit`: for each enabled webhook of
+`record_event` is what `ctx.emit` calls, with plain values: for each enabled webhook of
 the business subscribed to the event type it queues a pending delivery, due at once, of
 the event stored with the exact body every attempt will POST. Nothing is sent here; the
 delivery worker picks deliveries up once the transaction has committed.
@@ -9,22 +9,16 @@ delivery worker picks deliveries up once the transaction has committed.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select
-
-from sandbox.conventions import clock
-from sandbox.conventions.auth import UNKNOWN
-from sandbox.conventions.context import RequestContext
-from sandbox.errors import Unauthorized
 from sandbox.ids import new_id
 from sandbox.spec import Spec
 from sandbox.storage.base import iso
-from sandbox.storage.core import Company
 from sandbox.storage.database import Transaction
-from sandbox.storage.webhooks import Webhook, WebhookDelivery, WebhookEvent
+from sandbox.storage.webhooks import WebhookDelivery, WebhookEvent
 
 TEST_EVENT = "webhook.test"
 
@@ -75,16 +69,31 @@ def event_body(
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
 
-def event_row(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Origin:
+    """Where and when events happen: a company's business, at its test-clock time."""
+
+    company_id: str
+    business_id: str
+    now: datetime
+
+    def tenancy(self) -> dict[str, Any]:
+        return {
+            "company_id": self.company_id,
+            "business_id": self.business_id,
+            "created_at": self.now,
+        }
+
+
+def event_row(origin: Origin, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     """The column values of a new event, with the exact body every attempt will POST."""
     event_id = new_id("wev")
-    body = event_body(event_id, event_type, ctx.now, (ctx.company_id, ctx.business.id), data)
-    return {"id": event_id, "type": event_type, "body": body, **ctx.tenancy()}
+    tenancy = (origin.company_id, origin.business_id)
+    body = event_body(event_id, event_type, origin.now, tenancy, data)
+    return {"id": event_id, "type": event_type, "body": body, **origin.tenancy()}
 
 
-def delivery_row(
-    ctx: RequestContext, webhook_id: str, event_id: str, event_type: str
-) -> dict[str, Any]:
+def delivery_row(origin: Origin, webhook_id: str, event_id: str, event_type: str) -> dict[str, Any]:
     """The column values of a pending delivery of the event to the webhook, due now."""
     return {
         "id": new_id("dlv"),
@@ -93,75 +102,42 @@ def delivery_row(
         "event_type": event_type,
         "status": "pending",
         "attempt_count": 0,
-        "next_attempt_at": ctx.now,
+        "next_attempt_at": origin.now,
         "lease_until": None,
         "lease_token": None,
-        **ctx.tenancy(),
+        **origin.tenancy(),
     }
 
 
-def store_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> WebhookEvent:
-    """Add the event to the session and flush it."""
-    event = WebhookEvent(**event_row(ctx, event_type, data))
-    ctx.session.add(event)
-    ctx.session.flush()  # deliveries refer to it, and no relationship tells the session so
-    return event
+def queue(
+    transaction: Transaction,
+    origin: Origin,
+    event_type: str,
+    data: dict[str, Any],
+    webhook_ids: Sequence[str],
+) -> tuple[Any, list[Any]]:
+    """Store the event and a pending delivery of it to each webhook, due now: two prepared
+    INSERTs for one webhook. The rows as stored (named tuples)."""
+    event = transaction.insert(WebhookEvent, event_row(origin, event_type, data))
+    deliveries = [
+        transaction.insert(WebhookDelivery, delivery_row(origin, webhook_id, event.id, event_type))
+        for webhook_id in webhook_ids
+    ]
+    return event, deliveries
 
 
-def queue_delivery(ctx: RequestContext, webhook: Webhook, event: WebhookEvent) -> WebhookDelivery:
-    """Add a pending delivery of `event` to `webhook`, due now on the test clock."""
-    delivery = WebhookDelivery(**delivery_row(ctx, webhook.id, event.id, event.type))
-    ctx.session.add(delivery)
-    return delivery
-
-
-_companies, _webhooks = Company.__table__, Webhook.__table__
-CLOCK_AND_SUBSCRIBERS = (
-    select(_companies.c.clock_offset_seconds, _webhooks.c.id, _webhooks.c.events)
-    .select_from(
-        _companies.outerjoin(
-            _webhooks,
-            and_(
-                _webhooks.c.company_id == _companies.c.id,
-                _webhooks.c.business_id == bindparam("business_id"),
-                _webhooks.c.enabled.is_(True),
-            ),
-        )
-    )
-    .where(_companies.c.id == bindparam("company_id"))
-    .order_by(_webhooks.c.id)
-)
-
-
-def clock_and_subscribers(
-    transaction: Transaction, company_id: str, business_id: str
-) -> tuple[datetime, list[tuple[str, list[str]]]]:
-    """In one statement, what a write reads before it writes: the company's test-clock
-    time and its business's enabled webhooks; Unauthorized if the company is gone."""
-    rows = transaction.rows(
-        CLOCK_AND_SUBSCRIBERS, {"company_id": company_id, "business_id": business_id}
-    )
-    if not rows:
-        raise Unauthorized(UNKNOWN)
-    webhooks = [(webhook_id, events) for _, webhook_id, events in rows if webhook_id is not None]
-    return clock.at_offset(rows[0][0] or 0), webhooks
-
-
-def record_event(ctx: RequestContext, event_type: str, data: dict[str, Any]) -> None:
-    """Store the event with a delivery to each enabled webhook subscribed to its type (if any).
-
-    Runs on every emitting request, so it writes with prepared INSERTs (no ORM).
-    """
-    webhooks = ctx.subscribers
-    if webhooks is None:
-        webhooks = clock_and_subscribers(ctx.transaction, ctx.company_id, ctx.business.id)[1]
-    subscribed = [webhook_id for webhook_id, events in webhooks if event_type in events]
-    if not subscribed:
-        return  # nobody would ever read the event
-    event = event_row(ctx, event_type, data)
-    ctx.insert(WebhookEvent, **event)
-    for webhook_id in subscribed:
-        ctx.insert(WebhookDelivery, **delivery_row(ctx, webhook_id, event["id"], event_type))
+def record_event(
+    transaction: Transaction,
+    origin: Origin,
+    subscribers: Sequence[tuple[str, Sequence[str]]],
+    event_type: str,
+    data: dict[str, Any],
+) -> None:
+    """Queue the event to each of `subscribers` (webhook id, event types) taking its type;
+    nothing if none does (nobody would ever read the event)."""
+    subscribed = [webhook_id for webhook_id, events in subscribers if event_type in events]
+    if subscribed:
+        queue(transaction, origin, event_type, data, subscribed)
 
 
 def sample_data(spec: Spec, event_type: str, webhook_id: str) -> dict[str, Any]:

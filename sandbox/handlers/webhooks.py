@@ -147,9 +147,7 @@ def send_test_webhook(ctx: RequestContext) -> Reply:
     if not webhook.enabled:
         raise Conflict(f"Webhook {webhook.id} is disabled; enable it to send a test event")
     event_type = (ctx.body or {}).get("event_type", events.TEST_EVENT)
-    event = events.store_event(
-        ctx, event_type, events.sample_data(ctx.spec, event_type, webhook.id)
-    )
-    delivery = events.queue_delivery(ctx, webhook, event)
-    ctx.session.flush()
+    origin = events.Origin(ctx.company_id, ctx.business.id, ctx.now)
+    data = events.sample_data(ctx.spec, event_type, webhook.id)
+    event, (delivery,) = events.queue(ctx.transaction, origin, event_type, data, [webhook.id])
     return 202, delivery_api(delivery, event, [])

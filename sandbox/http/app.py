@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Flask, Response, g, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Flask, Response, request
 
 from sandbox import docs
 from sandbox.config import SandboxConfig
@@ -17,18 +15,12 @@ from sandbox.conventions import requestlog
 from sandbox.conventions.ratelimit import RateLimiter
 from sandbox.domain import targets
 from sandbox.domain.delivery import DeliveryWorker
-from sandbox.domain.webhooks import clock_and_subscribers, record_event
-from sandbox.errors import (
-    ApiError,
-    MethodNotAllowed,
-    NotFound,
-    PayloadTooLarge,
-    envelope,
-)
+from sandbox.domain.webhooks import RetryPolicy
 from sandbox.fixtures import seed_if_empty
 from sandbox.handlers import HANDLERS
-from sandbox.http import cors, routing
-from sandbox.ids import new_request_id
+from sandbox.http import cors, pipeline, routing
+from sandbox.http.call import Pipeline
+from sandbox.http.responses import json_response, to_json
 from sandbox.spec import SPEC_PATH, Spec, load_spec
 from sandbox.storage.database import Database
 
@@ -47,7 +39,7 @@ def create_app(config: SandboxConfig) -> Flask:
     database = Database(config.database_url)
     database.create_schema()
     seed_if_empty(database, config.seed)
-    pipeline = routing.Pipeline(
+    shared = Pipeline(
         spec=spec,
         database=database,
         limiter=RateLimiter(database, config.rate_limit_scale),
@@ -57,21 +49,18 @@ def create_app(config: SandboxConfig) -> Flask:
             "seed": config.seed,
             targets.SETTING: targets.TargetPolicy.from_entries(config.webhook_allow),
         },
-        event_sink=record_event,
-        write_context=clock_and_subscribers,
         body_timeout_seconds=config.body_timeout_seconds,
+        judge=_judge(spec) if config.strict_responses else None,
     )
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = spec.max_request_bytes
     # `//crm//contacts` is no path of the spec: 404, not a redirect to `/crm/contacts`.
     app.url_map.merge_slashes = False
-    app.extensions["sandbox"] = pipeline
-    judge = _judge(spec) if config.strict_responses else None
-    routing.register(app, pipeline)
-    # Before the conventions: the preflight is answered before `start` counts it, and the
-    # CORS headers are added after `finish`, to whatever response it settled on.
+    routing.register(app, shared)
+    # Before the pipeline: the preflight is answered before `start` counts it, and the
+    # CORS headers are added after DEPARTURE, to whatever response it settled on.
     cors.install(app, spec, config.cors_origins)
-    _install_conventions(app, pipeline, judge)
+    pipeline.install(app, shared)
     _install_extras(app, spec)
     if config.webhook_worker:
         start_webhook_worker(app, config)
@@ -82,9 +71,9 @@ def shutdown(app: Flask) -> None:
     """Stop the app's background work, write its buffered log, close its connections."""
     if (worker := app.extensions.get("webhook_worker")) is not None:
         worker.stop()
-    pipeline = app.extensions["sandbox"]
-    pipeline.request_log.close()
-    pipeline.database.dispose()
+    shared = app.extensions["sandbox"]
+    shared.request_log.close()
+    shared.database.dispose()
 
 
 def _judge(spec: Spec) -> ResponseJudge:
@@ -96,123 +85,29 @@ def _judge(spec: Spec) -> ResponseJudge:
 
 def start_webhook_worker(app: Flask, config: SandboxConfig) -> None:
     """Start the background thread that delivers webhooks (once per process)."""
-    pipeline = app.extensions["sandbox"]
+    shared = app.extensions["sandbox"]
     worker = DeliveryWorker(
-        pipeline.database,
+        shared.database,
+        RetryPolicy.from_spec(shared.spec),
         poll_seconds=config.webhook_poll_seconds,
-        targets=pipeline.settings[targets.SETTING],
+        targets=shared.settings[targets.SETTING],
     )
     app.extensions["webhook_worker"] = worker
     worker.start()
 
 
-def _call() -> routing.Call:
-    """The current request's Call (a fresh one if the request never reached `start`)."""
-    call = g.get("call")
-    if call is None:
-        call = g.call = routing.Call(new_request_id(), time.perf_counter())
-    return call
-
-
-def _error_response(error: ApiError) -> Response:
-    body = routing.to_json(envelope(error, _call().request_id))
-    response = routing.json_response(error.status, body)
-    response.headers.update(error.headers)
-    return response
-
-
-def _install_conventions(
-    app: Flask, pipeline: routing.Pipeline, judge: ResponseJudge | None
-) -> None:
-    base = pipeline.spec.base_path
-    under_base = base + "/"
-
-    @app.before_request
-    def start() -> None:
-        call = g.call = routing.Call(new_request_id(), time.perf_counter())
-        path = request.path
-        if path.startswith(under_base) or path == base:
-            routing.count_request(pipeline, call)
-
-    @app.errorhandler(ApiError)
-    def api_error(error: ApiError) -> Response:
-        return _error_response(error)
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Response:
-        if error.code == 404:
-            return _error_response(NotFound(f"No such path: {request.method} {request.path}"))
-        if error.code == 405:
-            allowed = sorted(error.valid_methods or [])  # type: ignore[attr-defined]
-            return _error_response(MethodNotAllowed(request.method, request.path, allowed))
-        if error.code == 413:
-            return _error_response(PayloadTooLarge(pipeline.spec.max_request_bytes))
-        failure = ApiError(error.description)
-        failure.status, failure.code = (
-            error.code or 500,
-            "bad_request" if (error.code or 500) < 500 else "internal_error",
-        )
-        return _error_response(failure)
-
-    @app.errorhandler(Exception)
-    def unhandled(error: Exception) -> Response:
-        log.exception(
-            "unhandled error in %s %s (request %s)",
-            request.method,
-            request.path,
-            _call().request_id,
-        )
-        return _error_response(ApiError())
-
-    @app.after_request
-    def finish(response: Response) -> Response:
-        call = _call()
-        response.headers["X-Request-Id"] = call.request_id
-        if (rate := call.rate) is not None:
-            response.headers.update(rate.headers())
-        op = call.operation
-        if op is not None and op.deprecated:
-            response.headers["Deprecation"] = op.deprecation_header
-            response.headers["Sunset"] = op.sunset_header
-        # A 413's body was never read, and openapi-core would try to read it.
-        if judge is not None and op is not None and response.status_code != 413:
-            try:
-                judge.check(request, response)
-            except Exception as error:  # OffSpecResponse: answer 500 and say why
-                log.error("%s", error)
-                response = _error_response(ApiError(f"Off-spec response: {error}"))
-                response.headers["X-Request-Id"] = call.request_id
-                if rate is not None:
-                    response.headers.update(rate.headers())
-        if rate is not None:
-            identity = call.identity
-            pipeline.request_log.add(
-                requestlog.LoggedRequest(
-                    company_id=identity.company_id if identity else None,
-                    request_id=call.request_id,
-                    method=request.method,
-                    path=request.path.replace("\x00", "%00"),
-                    query=request.query_string.decode(errors="replace") or None,
-                    operation_id=op.operation_id if op is not None else None,
-                    status=response.status_code,
-                    duration_ms=(time.perf_counter() - call.started) * 1000,
-                ),
-            )
-        return response
-
-
 def _install_extras(app: Flask, spec: Spec) -> None:
     @app.get("/healthz")
     def healthz() -> Response:
-        return routing.json_response(200, routing.to_json({"status": "ok"}))
+        return json_response(200, to_json({"status": "ok"}))
 
     @app.get("/")
     def home() -> Response:
         """Where to go from the bare host: the API, its reference and its spec."""
         origin = request.host_url.rstrip("/")
-        return routing.json_response(
+        return json_response(
             200,
-            routing.to_json(
+            to_json(
                 {
                     "name": f"{spec.raw.get('info', {}).get('title', 'API')} sandbox",
                     "version": str(spec.raw.get("info", {}).get("version", "")),

@@ -18,6 +18,7 @@ from sqlalchemy.sql.expression import Executable
 from sandbox.storage.base import Base, json_loads
 from sandbox.storage.locks import SharedCounters, WriterLock, sidecar
 from sandbox.storage.prepared import PreparedStatements
+from sandbox.storage.rows import completed, inserting
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -64,6 +65,11 @@ class Transaction:
     def rows(self, statement: Executable, values: Mapping[str, Any]) -> list[Any]:
         """The rows of a statement built once (see `prepared`), as named tuples."""
         return self._prepared(statement).all(self.connection, values)
+
+    def insert(self, model: type, values: dict[str, Any]) -> Any:
+        """Write one new `model` row with a single prepared INSERT (no ORM unit of work);
+        the row as stored (a named tuple), defaults applied."""
+        return self.rows(inserting(model), completed(model, values))[0]
 
     @property
     def session(self) -> Session:

@@ -1,4 +1,5 @@
-"""The webhook outbox as the delivery worker sees it: due deliveries, claims, results.
+"""The webhook outbox: what a write reads before it queues events, and what the delivery
+worker reads and writes (due deliveries, claims, results).
 
 A delivery is due when it is pending, its `next_attempt_at` has come on its company's
 test clock, and no live lease holds it. A claim is a conditional UPDATE that marks due
@@ -12,9 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Select, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, func, insert, or_, select, update
 
 from sandbox.storage.core import Company
+from sandbox.storage.database import Transaction
 from sandbox.storage.webhooks import DeliveryAttempt, Webhook, WebhookDelivery, WebhookEvent
 
 
@@ -61,6 +63,39 @@ class Job:
     event_type: str
     body: bytes
     clock_offset: timedelta
+
+
+_companies, _webhooks = Company.__table__, Webhook.__table__
+CLOCK_AND_SUBSCRIBERS = (
+    select(_companies.c.clock_offset_seconds, _webhooks.c.id, _webhooks.c.events)
+    .select_from(
+        _companies.outerjoin(
+            _webhooks,
+            and_(
+                _webhooks.c.company_id == _companies.c.id,
+                _webhooks.c.business_id == bindparam("business_id"),
+                _webhooks.c.enabled.is_(True),
+            ),
+        )
+    )
+    .where(_companies.c.id == bindparam("company_id"))
+    .order_by(_webhooks.c.id)
+)
+
+
+def clock_and_subscribers(
+    transaction: Transaction, company_id: str, business_id: str
+) -> tuple[int, list[tuple[str, list[str]]]] | None:
+    """In one prepared statement, what a write reads before it writes: the company's
+    test-clock offset (seconds) and its business's enabled webhooks (id, event types);
+    None if the company is gone."""
+    rows = transaction.rows(
+        CLOCK_AND_SUBSCRIBERS, {"company_id": company_id, "business_id": business_id}
+    )
+    if not rows:
+        return None
+    webhooks = [(webhook_id, events) for _, webhook_id, events in rows if webhook_id is not None]
+    return rows[0][0] or 0, webhooks
 
 
 _deliveries = WebhookDelivery.__table__

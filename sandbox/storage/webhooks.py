@@ -113,6 +113,6 @@ def delivery_api(
         "attempt_count": delivery.attempt_count,
         "next_attempt_at": iso(delivery.next_attempt_at),
         "attempts": [a.to_api() for a in sorted(attempts, key=lambda a: a.number)],
-        "payload": event.to_api(),
+        "payload": WebhookEvent.to_api(event),
         "created_at": iso(delivery.created_at),
     }

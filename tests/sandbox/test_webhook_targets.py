@@ -28,9 +28,13 @@ from flask.testing import FlaskClient
 from sandbox import cli
 from sandbox.config import SandboxConfig
 from sandbox.domain.delivery import DeliveryWorker
+from sandbox.domain.webhooks import RetryPolicy
 from sandbox.http.app import shutdown
+from sandbox.spec import load_spec
 
 from .conftest import BASE, Key, build_app, key_for
+
+POLICY = RetryPolicy.from_spec(load_spec())
 
 LOOPBACK = ip_network("127.0.0.0/8")
 METADATA = "169.254.169.254"
@@ -199,7 +203,7 @@ def _queue_test_event(client: FlaskClient, key: Key, webhook_id: str) -> None:
 
 def _worker(app: Flask) -> DeliveryWorker:
     pipeline = app.extensions["sandbox"]
-    return DeliveryWorker(pipeline.database, targets=pipeline.settings["webhook_targets"])
+    return DeliveryWorker(pipeline.database, POLICY, targets=pipeline.settings["webhook_targets"])
 
 
 # The decision, on resolved addresses
@@ -341,7 +345,7 @@ def test_a_delivery_to_a_name_now_link_local_is_refused_without_connecting(
     webhook = _create(client, key, "http://hooks.test:9/hooks").json
     _queue_test_event(client, key, webhook["id"])
     dns.names["hooks.test"] = [METADATA]  # the name changed since it was subscribed
-    worker = DeliveryWorker(app.extensions["sandbox"].database)
+    worker = DeliveryWorker(app.extensions["sandbox"].database, POLICY)
     worker.run_due()
     delivery = _delivery(client, key, webhook["id"])
     assert connections == []
@@ -392,7 +396,7 @@ def test_localhost_still_delivers_by_default_to_the_addresses_checked(
         dns.names["localhost"] = ["127.0.0.2", "127.0.0.1"]
         webhook = _create(client, key, f"http://localhost:{receiver.port}/hooks").json
         _queue_test_event(client, key, webhook["id"])
-        DeliveryWorker(app.extensions["sandbox"].database).run_due()
+        DeliveryWorker(app.extensions["sandbox"].database, POLICY).run_due()
     assert _delivery(client, key, webhook["id"])["status"] == "succeeded"
     assert receiver.hosts == [f"localhost:{receiver.port}"]
     assert connections == [("127.0.0.2", receiver.port), ("127.0.0.1", receiver.port)]
@@ -412,7 +416,7 @@ def test_https_goes_to_the_address_checked_with_the_name_for_sni_and_certificate
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(cert, private_key)
     dns.names["hooks.test"] = ["127.0.0.1"]
-    worker = DeliveryWorker(app.extensions["sandbox"].database, verify=str(cert))
+    worker = DeliveryWorker(app.extensions["sandbox"].database, POLICY, verify=str(cert))
     with Receiver(tls) as receiver:
         webhook = _create(client, key, f"https://hooks.test:{receiver.port}/hooks").json
         _queue_test_event(client, key, webhook["id"])

@@ -35,6 +35,8 @@ from .conftest import BASE, Key, build_app, key_for
 from .module_app import shared_app  # noqa: F401
 from .test_webhooks import create_webhook
 
+POLICY = RetryPolicy.from_spec(load_spec())
+
 SPEC = yaml.safe_load(SPEC_PATH.read_text())
 SCHEDULE = SPEC["x-test-mode"]["webhook_retry_schedule_seconds"]
 TIMEOUT = SPEC["x-test-mode"]["webhook_timeout_seconds"]
@@ -57,6 +59,12 @@ class Received:
     at: float
 
 
+class _Server(ThreadingHTTPServer):
+    # A server's usual listen backlog (socketserver's default of 5 drops the SYNs of a
+    # burst of deliveries, which then wait seconds for the kernel to send them again).
+    request_queue_size = 128
+
+
 class Receiver:
     """A real HTTP server on 127.0.0.1 answering each POST with the next scripted status."""
 
@@ -64,7 +72,7 @@ class Receiver:
         self.statuses, self.delay, self.secret = list(statuses), delay, ""
         self.received: list[Received] = []
         self.release = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.server.handle_error = lambda request, address: None  # a client that gave up: fine
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.02}
@@ -126,7 +134,7 @@ class Receiver:
 @pytest.fixture
 def worker(app: Flask) -> DeliveryWorker:
     """A worker on the app's database, run synchronously with `run_due`."""
-    return DeliveryWorker(app.extensions["sandbox"].database)
+    return DeliveryWorker(app.extensions["sandbox"].database, POLICY)
 
 
 def _subscribe(
@@ -297,7 +305,7 @@ def test_a_receiver_that_times_out_keeps_the_record(
 ) -> None:
     quick = DeliveryWorker(
         app.extensions["sandbox"].database,
-        policy=replace(RetryPolicy.from_spec(load_spec()), timeout_seconds=0.2),
+        replace(POLICY, timeout_seconds=0.2),
     )
     with Receiver(delay=2.0) as receiver:
         webhook = _subscribe(client, key, receiver, ["sms.logged"])
@@ -336,7 +344,7 @@ def test_concurrent_workers_deliver_each_once(client: FlaskClient, app: Flask) -
         webhook = _subscribe(client, builder, receiver, ["sms.logged"])
         for _ in range(8):
             client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=builder.headers)
-        workers = [DeliveryWorker(database) for _ in range(3)]
+        workers = [DeliveryWorker(database, POLICY) for _ in range(3)]
         threads = [threading.Thread(target=w.run_due) for w in workers]
         for thread in threads:
             thread.start()
@@ -376,7 +384,7 @@ def test_the_app_worker_delivers_in_the_background(database_url: str) -> None:
 def test_a_leased_delivery_waits_for_its_lease(client: FlaskClient, key: Key, app: Flask) -> None:
     database, worker = (
         app.extensions["sandbox"].database,
-        DeliveryWorker(app.extensions["sandbox"].database),
+        DeliveryWorker(app.extensions["sandbox"].database, POLICY),
     )
     with Receiver() as receiver:
         webhook = _subscribe(client, key, receiver, ["sms.logged"])
@@ -445,7 +453,7 @@ def test_a_dribbling_receiver_is_cut_at_the_attempts_deadline(
 ) -> None:
     quick = DeliveryWorker(
         app.extensions["sandbox"].database,
-        policy=replace(RetryPolicy.from_spec(load_spec()), timeout_seconds=0.5),
+        replace(POLICY, timeout_seconds=0.5),
     )
     with Dribbler(every=0.1) as receiver:  # each read within 0.5 s; the answer takes 3.8 s
         webhook = create_webhook(client, key, ["sms.logged"], url=receiver.url)
@@ -506,8 +514,8 @@ def test_one_companys_dead_receivers_do_not_delay_another_company(
     slow_company, other_company = key_for(app, "builder"), key_for(app, "professional")
     worker = DeliveryWorker(
         app.extensions["sandbox"].database,
+        replace(POLICY, timeout_seconds=5),
         poll_seconds=0.05,
-        policy=replace(RetryPolicy.from_spec(load_spec()), timeout_seconds=5),
     )
     with BlackHole() as hole, Receiver() as receiver:
         for _ in range(16):

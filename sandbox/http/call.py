@@ -1,0 +1,93 @@
+"""What every request shares (`Pipeline`) and what the pipeline learns of one (`Call`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from flask import g
+
+from sandbox.conventions import auth, requestlog
+from sandbox.conventions.bodies import Body
+from sandbox.conventions.context import Reply, RequestContext
+from sandbox.conventions.ratelimit import RateLimiter, RateState
+from sandbox.conventions.validation import RequestValidator, ValidRequest
+from sandbox.ids import new_request_id
+from sandbox.spec import Operation, Spec
+from sandbox.storage.core import IdempotencyRecord
+from sandbox.storage.database import Database
+
+if TYPE_CHECKING:
+    from sandbox.conventions.conformance import ResponseJudge
+
+Handler = Callable[[RequestContext], Reply]
+
+
+@dataclass
+class Pipeline:
+    """What every request shares, built once at start-up."""
+
+    spec: Spec
+    database: Database
+    limiter: RateLimiter
+    handlers: Mapping[str, Handler]
+    request_log: requestlog.RequestLog
+    # How long a body may stop arriving (gunicorn's socket) before the request fails.
+    body_timeout_seconds: float
+    judge: ResponseJudge | None = None  # checks each response against the spec (--strict)
+    directory: auth.Directory = field(default_factory=auth.Directory)
+    validators: dict[str, RequestValidator] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Call:
+    """What the pipeline learns of one request as it goes; kept on `g.call`."""
+
+    request_id: str
+    started: float
+    identity: auth.KeyInfo | None = None
+    rate: RateState | None = None
+    operation: Operation | None = None
+    path_args: dict[str, str] = field(default_factory=dict)
+    body: Body | None = None
+    valid: ValidRequest | None = None
+    business: auth.BusinessInfo | None = None
+    now: datetime | None = None  # the company's test clock, read ahead of a write
+    subscribers: list[tuple[str, list[str]]] | None = None  # read ahead of a write
+    fingerprint: str | None = None
+    record: IdempotencyRecord | None = None  # this request's claim of its Idempotency-Key
+
+    @property
+    def key(self) -> auth.KeyInfo:
+        assert self.identity is not None, "authenticate runs first"
+        return self.identity
+
+    @property
+    def op(self) -> Operation:
+        assert self.operation is not None, "the route sets the operation"
+        return self.operation
+
+    @property
+    def request(self) -> ValidRequest:
+        assert self.valid is not None, "validate runs first"
+        return self.valid
+
+    @property
+    def idempotency_key(self) -> str | None:
+        return self.request.headers.get("Idempotency-Key") if self.op.idempotent else None
+
+
+class KeyTaken(Exception):
+    """Another request holds this Idempotency-Key; replay its response."""
+
+
+def current_call() -> Call:
+    """The current request's Call (a fresh one if the request never reached `start`)."""
+    call = g.get("call")
+    if call is None:
+        call = g.call = Call(new_request_id(), time.perf_counter())
+    return call

@@ -1,0 +1,350 @@
+"""The request pipeline: every convention a request passes, in the order it passes them.
+
+    ARRIVAL      every request       start, count_rate (under the base path)
+    OPERATION    a spec operation    authenticate, authorize, read_body, validate,
+                                     settle_request_log
+    TRANSACTION  in its transaction  (read_ahead first), replay_or_claim, handle
+    DEPARTURE    every response      convention_headers, judge_response, log_request
+
+An `ApiError` raised by any stage (or a handler) is answered with the envelope by
+`install`'s error handlers, and that answer still passes DEPARTURE. Each stage is a
+small function of the shared `Pipeline` and the request's `Call` (sandbox/http/call.py);
+a TRANSACTION stage may answer (a replay does) by returning the response.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from flask import Flask, Response, g, request
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from sandbox.conventions import auth, clock, idempotency, request_body, requestlog
+from sandbox.conventions.context import RequestContext
+from sandbox.conventions.ratelimit import RateState
+from sandbox.errors import ApiError, Unauthorized
+from sandbox.http.call import Call, KeyTaken, Pipeline, current_call
+from sandbox.http.responses import error_response, json_response, refusal, to_json
+from sandbox.ids import new_request_id
+from sandbox.storage import outbox, tenancy
+from sandbox.storage.database import Transaction
+
+log = logging.getLogger("sandbox")
+ANONYMOUS_PLAN = "starter"
+# Operations that read the request log see every request this process has served.
+READS_OF_THE_REQUEST_LOG = {"listRequestLog"}
+# Writes that no other write of the company may interleave with (see storage/tenancy.py):
+# a reset rewrites everything; every write reads the webhooks it fans out to.
+EXCLUSIVE_WRITES = {"resetSandbox", "deleteWebhook"}
+
+
+# ARRIVAL
+
+
+def start(pipeline: Pipeline) -> None:
+    """Give the request its id and clock; count it if it is under the base path."""
+    call = g.call = Call(new_request_id(), time.perf_counter())
+    base = pipeline.spec.base_path
+    if request.path == base or request.path.startswith(base + "/"):
+        count_rate(pipeline, call)
+
+
+def count_rate(pipeline: Pipeline, call: Call) -> None:
+    """Identify the caller and count the request against its rate limit (before all else).
+
+    An unknown or absent key counts in a bucket of the caller's address, at the lowest plan.
+    """
+    key = None
+    token = auth.token_of(request.headers.get("Authorization", ""))
+    if token.startswith(auth.TEST_PREFIX):
+        key = pipeline.directory.key(pipeline.database, token)
+    if key is not None:
+        plan = pipeline.spec.plans[key.plan]
+        rate = pipeline.limiter.hit(f"key:{key.id}", plan.requests_per_minute)
+    else:
+        rate = count_anonymous(pipeline, request.remote_addr or "")
+    call.rate, call.identity = rate, key
+    if rate.exceeded:
+        raise rate.error()
+
+
+def count_anonymous(pipeline: Pipeline, address: str) -> RateState:
+    """Count a request without a known key in its address's bucket, at the lowest plan."""
+    plan = pipeline.spec.plans[ANONYMOUS_PLAN]
+    return pipeline.limiter.hit(f"anon:{address}", plan.requests_per_minute)
+
+
+# OPERATION
+
+
+def authenticate(pipeline: Pipeline, call: Call) -> None:
+    """401 unless the request carries a test key of a live company."""
+    auth.bearer_token(request.headers.get("Authorization"))
+    if call.identity is None:
+        raise Unauthorized(auth.UNKNOWN)
+
+
+def authorize(pipeline: Pipeline, call: Call) -> None:
+    """403 unless the key holds every scope the operation needs."""
+    auth.require_scopes(call.key, call.op.scopes)
+
+
+def read_body(pipeline: Pipeline, call: Call) -> None:
+    """The parsed JSON body, bounded in size, depth and waiting (None if it takes none)."""
+    spec = pipeline.spec
+    call.body = request_body.json_body(
+        call.op,
+        timeout=pipeline.body_timeout_seconds,
+        max_bytes=spec.max_request_bytes,
+        max_depth=spec.max_body_depth,
+    )
+
+
+def validate(pipeline: Pipeline, call: Call) -> None:
+    """422 (or 400) unless path, query, headers and body match the operation's schemas."""
+    validator = pipeline.validators[call.op.operation_id]
+    call.valid = validator.validate(call.path_args, request.args, request.headers, call.body)
+
+
+def settle_request_log(pipeline: Pipeline, call: Call) -> None:
+    """A read of the request log sees every request served before it."""
+    if call.op.operation_id in READS_OF_THE_REQUEST_LOG:
+        pipeline.request_log.write_pending()
+
+
+OPERATION: tuple[Callable[[Pipeline, Call], None], ...] = (
+    authenticate,
+    authorize,
+    read_body,
+    validate,
+    settle_request_log,
+)
+
+
+# TRANSACTION
+
+
+def read_ahead(pipeline: Pipeline, call: Call, transaction: Transaction) -> None:
+    """What the request reads before a write takes the lock (a moment old at worst): the
+    business it acts for, and for a write the test clock and the webhook subscribers.
+    On a server database this runs in the write transaction, after the company's lock."""
+    write = call.op.method != "GET"
+    company_id = call.key.company_id
+    if write:
+        exclusive = call.op.operation_id in EXCLUSIVE_WRITES
+        tenancy.lock_company(transaction.connection, company_id, exclusive=exclusive)
+    businesses = pipeline.directory.businesses(transaction.connection, company_id)
+    call.business = auth.business_for(businesses, call.request.headers.get("X-Business-Id"))
+    if write:
+        found = outbox.clock_and_subscribers(transaction, company_id, call.business.id)
+        if found is None:
+            raise Unauthorized(auth.UNKNOWN)
+        call.now, call.subscribers = clock.at_offset(found[0]), found[1]
+
+
+def replay_or_claim(pipeline: Pipeline, call: Call, ctx: RequestContext) -> Response | None:
+    """For an idempotent operation with a key: the stored response if there is one (409
+    if its payload differs), else claim the key for this request (KeyTaken if held)."""
+    key = call.idempotency_key
+    if key is None:
+        return None
+    valid = call.request
+    fingerprint = call.fingerprint = idempotency.fingerprint(
+        call.op.method, request.path, ctx.business.id, valid.body
+    )
+    company_id = call.key.company_id
+    replay = idempotency.stored_response(ctx.session, company_id, key, fingerprint, ctx.now)
+    if replay is not None:
+        return replayed(replay)
+    try:
+        call.record = idempotency.claim(
+            ctx.session, company_id, key, fingerprint, call.op.operation_id, ctx.now
+        )
+    except IntegrityError:
+        raise KeyTaken() from None
+    return None
+
+
+def handle(pipeline: Pipeline, call: Call, ctx: RequestContext) -> Response:
+    """Run the operation's handler; keep its answer for replays if the key was claimed."""
+    status, payload = pipeline.handlers[call.op.operation_id](ctx)
+    data = None if payload is None else to_json(payload)
+    if call.record is not None:
+        call.record.status, call.record.body = status, data or b""
+    return json_response(status, data)
+
+
+TRANSACTION: tuple[Callable[[Pipeline, Call, RequestContext], Response | None], ...] = (
+    replay_or_claim,
+    handle,
+)
+
+
+def serve(pipeline: Pipeline, call: Call) -> Response:
+    """Run the call's operation through OPERATION and TRANSACTION; ApiError for the envelope."""
+    for stage in OPERATION:
+        stage(pipeline, call)
+    try:
+        return _in_transaction(pipeline, call)
+    except KeyTaken:
+        return _replay_taken(pipeline, call)
+
+
+def _in_transaction(pipeline: Pipeline, call: Call) -> Response:
+    def first(transaction: Transaction) -> None:
+        read_ahead(pipeline, call, transaction)
+
+    write = call.op.method != "GET"
+    database = pipeline.database
+    with database.unit(write=write, read_first=first, keep_connection=True) as transaction:
+        ctx = _context(pipeline, call, transaction)
+        for stage in TRANSACTION:
+            if (response := stage(pipeline, call, ctx)) is not None:
+                return response
+    raise AssertionError("the last TRANSACTION stage always answers")
+
+
+def _context(pipeline: Pipeline, call: Call, transaction: Transaction) -> RequestContext:
+    valid, key = call.request, call.key
+    assert call.business is not None, "read_ahead runs first"
+    ctx = RequestContext(
+        operation=call.op,
+        spec=pipeline.spec,
+        transaction=transaction,
+        company_id=key.company_id,
+        business=call.business,
+        key=key,
+        path=valid.path,
+        query=valid.query,
+        headers=valid.headers,
+        body=valid.body,
+        request_id=call.request_id,
+        settings=pipeline.settings,
+        subscribers=call.subscribers,
+        item_errors=valid.item_errors,
+    )
+    if call.now is not None:
+        ctx.now = call.now
+    return ctx
+
+
+def _replay_taken(pipeline: Pipeline, call: Call) -> Response:
+    """The response of the request that holds the key, once it has committed."""
+    company_id = call.key.company_id
+    with pipeline.database.unit() as transaction:
+        now = clock.now_of(transaction.connection, company_id)
+        if now is None:
+            raise Unauthorized(auth.UNKNOWN)
+        replay = idempotency.stored_response(
+            transaction.session,
+            company_id,
+            call.idempotency_key or "",
+            call.fingerprint or "",
+            now,
+        )
+    if replay is None:
+        raise ApiError("Idempotency-Key is held by a request that failed; retry")
+    return replayed(replay)
+
+
+def replayed(replay: idempotency.Replay) -> Response:
+    response = json_response(replay.status, replay.body)
+    response.headers[idempotency.REPLAY_HEADER] = "true"
+    return response
+
+
+# DEPARTURE
+
+
+def convention_headers(pipeline: Pipeline, call: Call, response: Response) -> Response:
+    """Every response's X-Request-Id and rate-limit headers; a deprecated operation's
+    Deprecation and Sunset."""
+    response.headers["X-Request-Id"] = call.request_id
+    if call.rate is not None:
+        response.headers.update(call.rate.headers())
+    op = call.operation
+    if op is not None and op.deprecated:
+        response.headers["Deprecation"] = op.deprecation_header
+        response.headers["Sunset"] = op.sunset_header
+    return response
+
+
+def judge_response(pipeline: Pipeline, call: Call, response: Response) -> Response:
+    """With --strict, an operation's response off the spec becomes a 500 saying why."""
+    judge = pipeline.judge
+    # A 413's body was never read, and openapi-core would try to read it.
+    if judge is None or call.operation is None or response.status_code == 413:
+        return response
+    try:
+        judge.check(request, response)
+    except Exception as error:  # OffSpecResponse: answer 500 and say why
+        log.error("%s", error)
+        response = error_response(ApiError(f"Off-spec response: {error}"), call.request_id)
+        response.headers["X-Request-Id"] = call.request_id
+        if call.rate is not None:
+            response.headers.update(call.rate.headers())
+    return response
+
+
+def log_request(pipeline: Pipeline, call: Call, response: Response) -> Response:
+    """Log each request that was counted (under the base path) for the request log."""
+    if call.rate is not None:
+        identity, op = call.identity, call.operation
+        pipeline.request_log.add(
+            requestlog.LoggedRequest(
+                company_id=identity.company_id if identity else None,
+                request_id=call.request_id,
+                method=request.method,
+                path=request.path.replace("\x00", "%00"),
+                query=request.query_string.decode(errors="replace") or None,
+                operation_id=op.operation_id if op is not None else None,
+                status=response.status_code,
+                duration_ms=(time.perf_counter() - call.started) * 1000,
+            ),
+        )
+    return response
+
+
+DEPARTURE: tuple[Callable[[Pipeline, Call, Response], Response], ...] = (
+    convention_headers,
+    judge_response,
+    log_request,
+)
+
+
+# Errors
+
+
+def install(app: Flask, pipeline: Pipeline) -> None:
+    """Run ARRIVAL before every request, DEPARTURE after, and answer errors with the envelope."""
+    app.extensions["sandbox"] = pipeline
+    app.before_request(lambda: start(pipeline))
+
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        return error_response(error, current_call().request_id)
+
+    @app.errorhandler(HTTPException)
+    def refused(error: HTTPException) -> Response:
+        answer = refusal(error, pipeline.spec.max_request_bytes)
+        return error_response(answer, current_call().request_id)
+
+    @app.errorhandler(Exception)
+    def unhandled(error: Exception) -> Response:
+        log.exception(
+            "unhandled error in %s %s (request %s)",
+            request.method,
+            request.path,
+            current_call().request_id,
+        )
+        return error_response(ApiError(), current_call().request_id)
+
+    @app.after_request
+    def depart(response: Response) -> Response:
+        call = current_call()
+        for stage in DEPARTURE:
+            response = stage(pipeline, call, response)
+        return response

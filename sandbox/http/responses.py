@@ -1,0 +1,47 @@
+"""The wire form of every response the API sends: compact JSON, or no body."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+from flask import Response, request
+from werkzeug.exceptions import HTTPException
+
+from sandbox.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, envelope
+
+
+def to_json(payload: Any) -> bytes:
+    """A response body: compact UTF-8 JSON (a non-finite float is null)."""
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # an integer past 64 bits, echoed from the request in an error
+        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def json_response(status: int, body: bytes | None) -> Response:
+    """A response with `body` as JSON, or with no body (and no content type) if it is empty."""
+    return Response(body or b"", status=status, mimetype="application/json" if body else None)
+
+
+def error_response(error: ApiError, request_id: str) -> Response:
+    """The envelope of `error`, with its status and headers."""
+    response = json_response(error.status, to_json(envelope(error, request_id)))
+    response.headers.update(error.headers)
+    return response
+
+
+def refusal(error: HTTPException, max_request_bytes: int) -> ApiError:
+    """The API's error for what Flask or Werkzeug refused (no route, method, size)."""
+    if error.code == 404:
+        return NotFound(f"No such path: {request.method} {request.path}")
+    if error.code == 405:
+        allowed = sorted(getattr(error, "valid_methods", None) or [])
+        return MethodNotAllowed(request.method, request.path, allowed)
+    if error.code == 413:
+        return PayloadTooLarge(max_request_bytes)
+    failure = ApiError(error.description)
+    status = error.code or 500
+    failure.status, failure.code = status, "bad_request" if status < 500 else "internal_error"
+    return failure
