@@ -34,6 +34,15 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class Request:
+    """A request sample in every language: (language id, code) pairs in tab order."""
+
+    label: str
+    samples: tuple[tuple[str, str], ...]
+    kind: str = "request"
+
+
+@dataclass(frozen=True)
 class Schema:
     """A schema shown as its field rows, under a title."""
 
@@ -51,7 +60,7 @@ class Note:
     kind: str = "note"
 
 
-Block = Table | Sample | Schema | Note
+Block = Table | Sample | Request | Schema | Note
 
 
 def cell_value(value: Any, empty: str = "—") -> str:
