@@ -45,9 +45,7 @@ ENVIRONMENT = _environment()
 def html(reference: Reference) -> str:
     """The HTML page; its CSS and JavaScript are inline, so it loads nothing else."""
     css = (HERE / "static" / "docs.css").read_text(encoding="utf-8") + text.highlight_css()
-    script = "\n".join(
-        (HERE / "static" / name).read_text(encoding="utf-8") for name in SCRIPTS
-    )
+    script = "\n".join((HERE / "static" / name).read_text(encoding="utf-8") for name in SCRIPTS)
     template = ENVIRONMENT.get_template("page.html.j2")
     return template.render(ref=reference, css=css, script=script)
 

@@ -52,7 +52,7 @@ def test_a_create_sends_json_with_a_fresh_idempotency_key():
     assert parts[-1] == '{\n  "message": "We\'ll call you",\n  "amount": 1\n}'
 
 
-BODY = {"name": "Ada \"Lovelace\"", "tags": ["vip", None], "active": True, "nested": {}, "n": 1.5}
+BODY = {"name": 'Ada "Lovelace"', "tags": ["vip", None], "active": True, "nested": {}, "n": 1.5}
 CREATE = Call("post", BASE + "/crm/contacts", BODY, idempotent=True)
 
 
