@@ -87,3 +87,21 @@ def run_curl(command: str, key: str, path: str) -> tuple[int, str]:
     )
     body, _, status = result.stdout.rpartition("\n")
     return int(status or 0), body
+
+
+def run_program(language: str, code: str, key: str, folder: Path) -> tuple[int, str]:
+    """Run a Python or JavaScript sample as a file, with SANDBOX_KEY set: (status, body)."""
+    suffix, command = {"python": (".py", [sys.executable]), "javascript": (".mjs", ["node"])}[
+        language
+    ]
+    script = folder / f"sample{suffix}"
+    script.write_text(code, encoding="utf-8")
+    result = subprocess.run(
+        [*command, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "SANDBOX_KEY": key},
+    )
+    status, _, body = result.stdout.partition(" ")
+    return (int(status) if status.isdigit() else 0), body or result.stderr[-500:]

@@ -10,6 +10,7 @@ a fresh sandbox.
 from __future__ import annotations
 
 import json
+import shutil
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,14 @@ from typing import Any
 import pytest
 
 from sandbox.cli import main
-from tests.docs.served_page import documented_status, fetch, reader_path, run_curl, samples
+from tests.docs.served_page import (
+    documented_status,
+    fetch,
+    reader_path,
+    run_curl,
+    run_program,
+    samples,
+)
 from tests.sandbox.served import banner_key, serving
 
 pytestmark = pytest.mark.slow
@@ -72,4 +80,40 @@ def test_every_curl_example_answers_its_documented_status(
                 wrong[operation_id] = (status, expected, body[:300])
             if not command.startswith('curl "'):  # a write: the next example meets fresh data
                 reset(base, key)
+    assert wrong == {}, json.dumps(wrong, indent=1)
+
+
+def one_per_tag(spec: dict[str, Any]) -> list[str]:
+    """For each tag: its first operation and its first one that sends a body."""
+    chosen: dict[str, list[str]] = {}
+    for item in spec["paths"].values():
+        for op in item.values():
+            if not isinstance(op, dict) or "operationId" not in op:
+                continue
+            picks = chosen.setdefault(op["tags"][0], [])
+            if not picks or ("requestBody" in op and len(picks) == 1):
+                picks.append(op["operationId"])
+    return [operation_id for picks in chosen.values() for operation_id in picks]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_python_and_javascript_samples_answer_their_documented_status(
+    tmp_path: Path, spec: dict[str, Any]
+) -> None:
+    chosen = one_per_tag(spec)
+    assert len({tag["name"] for tag in spec["tags"]}) <= len(chosen)
+    with serving(f"sqlite:///{tmp_path}/fresh.db", "--rate-limit-scale", "0") as (port, lines):
+        key = banner_key(lines)
+        found = samples(fetch(f"http://127.0.0.1:{port}/docs"))
+        wrong = {}
+        for operation_id in chosen:
+            expected = documented_status(spec, operation_id)
+            for language in ("python", "javascript"):
+                status, body = run_program(
+                    language, found[operation_id].code[language], key, tmp_path
+                )
+                if status != expected:
+                    wrong[f"{operation_id} ({language})"] = (status, expected, body[:300])
+                if not found[operation_id].code["curl"].startswith('curl "'):
+                    reset(f"http://127.0.0.1:{port}/api/v1", key)
     assert wrong == {}, json.dumps(wrong, indent=1)
