@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.docs.test_browser import browser, server  # noqa: F401  (the fixtures, shared)
 
@@ -71,3 +72,73 @@ def test_the_language_switch_changes_every_sample_and_is_remembered(
     click(browser, '#listContacts .lang[data-lang="javascript"]')
     assert set(browser.execute_script(VISIBLE_SAMPLES)) == {"javascript"}
     assert severe_console_entries(browser) == []
+
+
+# Each table and code block of the page, with what overflows: the element past its column's
+# right edge, a block that scrolls sideways, or a cell whose content is wider than the cell.
+OVERFLOWS = """
+const column = el => el.closest('.prose, .samples, .tag, main');
+const label = el => (el.closest('[id]') || {}).id + ' ' + el.tagName.toLowerCase() + ': '
+  + el.textContent.trim().slice(0, 40);
+const found = [];
+const shown = [...document.querySelectorAll(
+  'table, .table-wrap, .code pre, .code, .magic')].filter(el => el.getClientRects().length);
+for (const el of shown) {
+  const box = el.getBoundingClientRect(), limit = column(el).getBoundingClientRect();
+  if (box.right > limit.right + 1) found.push('past its column: ' + label(el));
+  if (el.scrollWidth > el.clientWidth + 1) found.push('scrolls sideways: ' + label(el));
+}
+for (const cell of document.querySelectorAll('td, th')) {
+  if (cell.getClientRects().length && cell.scrollWidth > cell.clientWidth + 1)
+    found.push('wider than its cell: ' + label(cell));
+}
+return {checked: shown.length, found: found};
+"""
+
+
+@pytest.mark.parametrize("width", [1024, 1400])
+def test_no_table_or_code_block_overflows_its_column(
+    server: str,  # noqa: F811
+    browser,  # noqa: ANN001, F811
+    shoot,  # noqa: ANN001
+    width: int,
+) -> None:
+    browser.set_window_size(width, 900)
+    browser.get(f"{server}/docs")
+    for language in ("curl", "python", "javascript"):
+        click(browser, f'#createInvoice .lang[data-lang="{language}"]')
+        result = browser.execute_script(OVERFLOWS)
+        assert result["checked"] > 500
+        assert result["found"] == [], f"{len(result['found'])} overflow at {width} px"
+    browser.execute_script("document.getElementById('test-mode').scrollIntoView()")
+    shoot(browser, "test-mode")
+
+
+def test_the_test_mode_tables_use_the_full_width_at_1400_px(
+    server: str,  # noqa: F811
+    browser,  # noqa: ANN001, F811
+) -> None:
+    browser.set_window_size(1400, 900)
+    browser.get(f"{server}/docs")
+    widths = browser.execute_script(
+        "const main = document.querySelector('main').getBoundingClientRect().width;"
+        "return [...document.querySelectorAll('#test-mode .table-wrap')]"
+        ".map(wrap => wrap.getBoundingClientRect().width / main);"
+    )
+    assert widths and min(widths) > 0.85
+
+
+def test_the_mobile_layout_fits_the_screen_and_its_menu_opens(
+    server: str,  # noqa: F811
+    browser,  # noqa: ANN001, F811
+    shoot,  # noqa: ANN001
+) -> None:
+    browser.set_window_size(400, 800)
+    browser.get(f"{server}/docs")
+    width = browser.execute_script("return document.documentElement.clientWidth")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+    sidebar = browser.find_element("id", "sidebar")
+    assert sidebar.rect["x"] + sidebar.rect["width"] <= 0  # hidden behind the menu button
+    browser.find_element("css selector", ".menu").click()
+    WebDriverWait(browser, 5).until(lambda b: sidebar.rect["x"] >= 0)
+    shoot(browser, "menu")
