@@ -81,7 +81,8 @@ def errors(ctx: Context) -> list[Block]:
     blocks: list[Block] = [Schema("Error envelope", ctx.resolver.view(media["schema"]))]
     cases = _error_cases(ctx, envelope)
     rows = tuple((case.status, f"`{case.code}`", case.when) for case in cases)
-    blocks.append(Table("Error codes", ("Status", "Code", "When"), rows))
+    anchors = tuple((f"error-{case.code}", case.code) for case in cases)
+    blocks.append(Table("Error codes", ("Status", "Code", "When"), rows, anchors=anchors))
     limit = ctx.spec.get("x-max-request-bytes")
     if limit:
         blocks.append(Note(f"Request bodies are limited to {limit:,} bytes."))

@@ -10,10 +10,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sandbox.docs import text
 from sandbox.docs.examples import LANGUAGES
 from sandbox.docs.reference import Reference
+from sandbox.docs.search import index_json, row_anchor
 
 HERE = Path(__file__).parent
 # The page's scripts, inlined in this order; each one is on its own and may be left out.
-SCRIPTS = ("docs.js", "languages.js")
+SCRIPTS = ("docs.js", "languages.js", "search.js")
 
 
 def _environment() -> Environment:
@@ -32,9 +33,12 @@ def _environment() -> Environment:
         highlight=text.highlight,
         cell=text.cell,
         humanize=text.humanize,
+        slug=text.slug,
     )
     env.globals.update(
-        LANGUAGES=LANGUAGES, PYGMENTS={language: lexer for language, _, lexer in LANGUAGES}
+        row_anchor=row_anchor,
+        LANGUAGES=LANGUAGES,
+        PYGMENTS={language: lexer for language, _, lexer in LANGUAGES},
     )
     return env
 
@@ -47,7 +51,7 @@ def html(reference: Reference) -> str:
     css = (HERE / "static" / "docs.css").read_text(encoding="utf-8") + text.highlight_css()
     script = "\n".join((HERE / "static" / name).read_text(encoding="utf-8") for name in SCRIPTS)
     template = ENVIRONMENT.get_template("page.html.j2")
-    return template.render(ref=reference, css=css, script=script)
+    return template.render(ref=reference, css=css, script=script, index=index_json(reference))
 
 
 def markdown(reference: Reference) -> str:

@@ -142,3 +142,69 @@ def test_the_mobile_layout_fits_the_screen_and_its_menu_opens(
     browser.find_element("css selector", ".menu").click()
     WebDriverWait(browser, 5).until(lambda b: sidebar.rect["x"] >= 0)
     shoot(browser, "menu")
+
+
+RESULTS = """
+return [...document.querySelectorAll('#search-results li[role=option] a')].map(a =>
+  [a.querySelector('.result-kind').textContent, a.querySelector('.result-title').textContent,
+   a.getAttribute('href')]);
+"""
+IN_VIEW = """
+const box = document.getElementById(arguments[0]).getBoundingClientRect();
+return box.top >= 0 && box.bottom <= window.innerHeight;
+"""
+
+
+def test_search_finds_a_field_as_you_type_and_jumps_to_it(
+    server: str,  # noqa: F811
+    browser,  # noqa: ANN001, F811
+    shoot,  # noqa: ANN001
+) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(f"{server}/docs")
+    body = browser.find_element("tag name", "body")
+    body.send_keys("/")  # the keyboard way in
+    assert browser.switch_to.active_element.get_attribute("id") == "search"
+    browser.switch_to.active_element.send_keys("amount_refun")
+    results = browser.execute_script(RESULTS)
+    assert results[0][:2] == ["Field", "amount_refunded"]
+    shoot(browser, "results")
+
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    anchor = results[0][2].removeprefix("#")
+    assert browser.execute_script("return location.hash") == results[0][2]
+    WebDriverWait(browser, 5).until(lambda b: b.execute_script(IN_VIEW, anchor))
+    row = browser.find_element("id", anchor)
+    assert row.tag_name == "tr" and "amount_refunded" in row.text
+    assert browser.find_element("id", "search-results").get_attribute("hidden")
+    shoot(browser, "landed")
+    assert severe_console_entries(browser) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "kind", "title"),
+    [
+        ("refund", "Operation", "Create a refund"),
+        ("insufficient funds", "Test value", "pm_card_chargeDeclinedInsufficientFunds"),
+        ("rate_limit", "Error code", "rate_limit_exceeded"),
+        ("paymentcreate", "Schema", "PaymentCreate"),
+    ],
+)
+def test_the_static_build_searches_without_a_server(
+    tmp_path: Path,
+    browser,  # noqa: ANN001, F811
+    query: str,
+    kind: str,
+    title: str,
+) -> None:
+    from sandbox.cli import main
+
+    assert main(["docs", "build", "-o", str(tmp_path / "built")]) == 0
+    browser.get((tmp_path / "built" / "index.html").as_uri())
+    box = browser.find_element("id", "search")
+    box.send_keys(query)
+    results = browser.execute_script(RESULTS)
+    assert [kind, title] in [result[:2] for result in results[:5]]
+    href = next(r[2] for r in results if r[:2] == [kind, title])
+    assert browser.find_elements("id", href.removeprefix("#"))
