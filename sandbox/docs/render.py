@@ -14,7 +14,7 @@ from sandbox.docs.search import index_json, row_anchor
 
 HERE = Path(__file__).parent
 # The page's scripts, inlined in this order; each one is on its own and may be left out.
-SCRIPTS = ("docs.js", "languages.js", "search.js")
+SCRIPTS = ("docs.js", "languages.js", "search.js", "try_it.js")
 
 
 def _environment() -> Environment:
@@ -34,6 +34,7 @@ def _environment() -> Environment:
         cell=text.cell,
         humanize=text.humanize,
         slug=text.slug,
+        pretty_json=text.to_json,
     )
     env.globals.update(
         row_anchor=row_anchor,
@@ -51,7 +52,9 @@ def html(reference: Reference) -> str:
     css = (HERE / "static" / "docs.css").read_text(encoding="utf-8") + text.highlight_css()
     script = "\n".join((HERE / "static" / name).read_text(encoding="utf-8") for name in SCRIPTS)
     template = ENVIRONMENT.get_template("page.html.j2")
-    return template.render(ref=reference, css=css, script=script, index=index_json(reference))
+    return template.render(
+        ref=reference, css=css, script=script, index=index_json(reference), try_it=reference.try_it
+    )
 
 
 def markdown(reference: Reference) -> str:

@@ -7,6 +7,7 @@ to the test's temporary folder.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -208,3 +209,61 @@ def test_the_static_build_searches_without_a_server(
     assert [kind, title] in [result[:2] for result in results[:5]]
     href = next(r[2] for r in results if r[:2] == [kind, title])
     assert browser.find_elements("id", href.removeprefix("#"))
+
+
+def try_it(driver, operation_id: str) -> str:  # noqa: ANN001
+    """Send an operation's Try-it form as it stands; the status line it shows."""
+    panel = f"#{operation_id} details.try"
+    if not driver.find_element("css selector", panel).get_attribute("open"):
+        click(driver, f"{panel} > summary")
+    click(driver, f"{panel} .try-send")
+    status = driver.find_element("css selector", f"{panel} .try-status")
+    WebDriverWait(driver, 10).until(lambda _: status.text.strip())
+    return status.text
+
+
+def test_try_it_sends_the_example_with_the_pasted_key_and_shows_the_answer(
+    tmp_path: Path,
+    browser,  # noqa: ANN001, F811
+    shoot,  # noqa: ANN001
+) -> None:
+    from tests.sandbox.served import banner_key, serving
+
+    with serving(f"sqlite:///{tmp_path}/try.db") as (port, lines):
+        key = banner_key(lines)
+        browser.get(f"http://127.0.0.1:{port}/docs")
+        click(browser, "#createContact details.try > summary")
+        browser.find_element("css selector", "#createContact .try-key").send_keys(key)
+        assert try_it(browser, "createContact").startswith("201 ")
+        panel = browser.find_element("css selector", "#createContact details.try")
+        created = json.loads(panel.find_element("css selector", ".try-response").text)
+        assert created["id"].startswith("con_")
+        headers = panel.find_element("css selector", ".try-headers").get_attribute("textContent")
+        assert "x-request-id: req_" in headers and "x-ratelimit-remaining" in headers
+        shoot(browser, "created")
+
+        # The key is shared by every panel and kept for this tab only.
+        storage = "return [sessionStorage.getItem('reference-key'), Object.values(localStorage)]"
+        session, kept = browser.execute_script(storage)
+        assert session == key and key not in kept
+        field = '#getContact input[data-name="contact_id"]'
+        browser.execute_script(
+            f"document.querySelector('{field}').value = arguments[0]", created["id"]
+        )
+        assert try_it(browser, "getContact").startswith("200 ")
+        fetched = browser.find_element("css selector", "#getContact .try-response").text
+        assert json.loads(fetched)["id"] == created["id"]
+
+        # An edited body is what is sent: a bad value comes back as the documented 422.
+        body = browser.find_element("css selector", "#createOrder .try-body")
+        browser.execute_script("arguments[0].value = '{\"amount\": -5}'", body)
+        assert try_it(browser, "createOrder").startswith("422 ")
+        assert "validation_error" in browser.find_element("css selector", "#createOrder").text
+        # Chromium logs the 422 it was sent as a failed resource; nothing else may be logged.
+        logged = severe_console_entries(browser)
+        assert [entry for entry in logged if "status of 422" not in entry["message"]] == []
+
+
+def test_the_static_build_has_no_try_it_panel(built) -> None:  # noqa: ANN001
+    assert 'details class="try"' not in built.html
+    assert 'class="try-send"' not in built.html
