@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 
 def overview(ctx: Context) -> list[Block]:
-    """Base URL, the servers of the spec, the surfaces, and a first request."""
+    """Base URL, the servers of the spec, and the surfaces (the first request is in
+    Getting started)."""
     rows = [(f"`{ctx.base_url}`", "The sandbox these examples call")]
     rows += [
         (f"`{server['url']}`", server.get("description", ""))
@@ -34,9 +35,6 @@ def overview(ctx: Context) -> list[Block]:
     blocks: list[Block] = [Table("Base URL", ("URL", "Server"), tuple(rows))]
     if surfaces:
         blocks.append(Table("Surfaces", ("Surface", "Resources"), surfaces))
-    if ctx.operations:
-        first = ctx.operations[0]
-        blocks.append(Request(f"{first.method.upper()} {first.path}", first.samples))
     return blocks
 
 

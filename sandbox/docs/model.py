@@ -17,6 +17,13 @@ from sandbox.docs.schema import Field, Resolver, SchemaView
 from sandbox.docs.text import slug, to_json
 
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
+# Parameters that carry a convention, and the guide section that states it once.
+CONVENTIONS = {
+    "Idempotency-Key": "[Idempotency](#idempotency)",
+    "X-Business-Id": "[Tenancy](#tenancy)",
+    "limit": "[Pagination](#pagination)",
+    "offset": "[Pagination](#pagination)",
+}
 
 
 @dataclass(frozen=True)
@@ -233,6 +240,7 @@ def parameter_field(resolver: Resolver, param: dict[str, Any]) -> Field:
         notes=notes,
         test_values=tuple(param.get("x-test-values", schema.get("x-test-values", ()))),
         location=param["in"],
+        see=CONVENTIONS.get(param["name"], ""),
     )
 
 

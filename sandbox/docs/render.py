@@ -35,6 +35,7 @@ def _environment() -> Environment:
         humanize=text.humanize,
         slug=text.slug,
         pretty_json=text.to_json,
+        brief=text.brief,
     )
     env.globals.update(
         row_anchor=row_anchor,
