@@ -178,7 +178,9 @@ def cmd_docs_build(args: argparse.Namespace) -> int:
     from sandbox import docs
     from sandbox.spec import SPEC_PATH
 
-    written = docs.build(Path(args.spec or SPEC_PATH), Path(args.output), base_url=args.base_url)
+    written = docs.build(
+        Path(args.spec or SPEC_PATH), Path(args.output), base_url=args.base_url, seed=args.seed
+    )
     for path in written:
         print(path)
     return 0
@@ -279,6 +281,12 @@ def parser() -> argparse.ArgumentParser:
     )
     build.add_argument(
         "--base-url", default="http://127.0.0.1:8080/api/v1", help="base URL in examples"
+    )
+    build.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help="examples use the ids a fresh sandbox of this seed has (default: %(default)s)",
     )
     build.set_defaults(func=cmd_docs_build)
     return root

@@ -10,7 +10,7 @@ from typing import Any
 
 from sandbox.docs.constraints import code
 from sandbox.docs.schema import SchemaView
-from sandbox.docs.text import humanize, number
+from sandbox.docs.text import humanize, number, slug
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ class Table:
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     kind: str = "table"
+    # Per row, (anchor, what the row is about) for rows a search lands on; empty: none do.
+    anchors: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,15 @@ class Sample:
     language: str
     code: str
     kind: str = "sample"
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request sample in every language: (language id, code) pairs in tab order."""
+
+    label: str
+    samples: tuple[tuple[str, str], ...]
+    kind: str = "request"
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,7 @@ class Note:
     kind: str = "note"
 
 
-Block = Table | Sample | Schema | Note
+Block = Table | Sample | Request | Schema | Note
 
 
 def cell_value(value: Any, empty: str = "—") -> str:
@@ -66,11 +77,16 @@ def cell_value(value: Any, empty: str = "—") -> str:
 
 
 def records_table(
-    title: str, records: list[dict[str, Any]], code_column: str = "", empty: str = "—"
+    title: str,
+    records: list[dict[str, Any]],
+    code_column: str = "",
+    empty: str = "—",
+    anchor_prefix: str = "",
 ) -> Table:
     """A table of a list of records; columns are the union of their keys, in first-seen order.
 
     Values of `code_column` are shown as code (magic values, plan names); None as `empty`.
+    With `anchor_prefix`, each row is anchored at `<prefix>-<its code_column value>`.
     """
     columns = list(dict.fromkeys(key for record in records for key in record))
     rows = tuple(
@@ -82,17 +98,25 @@ def records_table(
         )
         for record in records
     )
-    return Table(title, tuple(humanize(c) for c in columns), rows)
+    anchors = tuple(
+        (f"{anchor_prefix}-{record.get(code_column)}", str(record.get(code_column)))
+        for record in records
+        if anchor_prefix
+    )
+    return Table(title, tuple(humanize(c) for c in columns), rows, anchors=anchors)
 
 
-def extension_blocks(values: dict[str, Any]) -> list[Block]:
+def extension_blocks(values: dict[str, Any], anchor_prefix: str = "") -> list[Block]:
     """Blocks for an `x-` mapping: lists of records become tables, everything else a table of
-    name and value."""
+    name and value. With `anchor_prefix`, record rows are anchored (see `records_table`)."""
     blocks: list[Block] = []
     facts: list[tuple[str, str]] = []
     for key, value in values.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            blocks.append(records_table(humanize(key), value, code_column="value"))
+            prefix = f"{anchor_prefix}-{slug(key)}" if anchor_prefix else ""
+            blocks.append(
+                records_table(humanize(key), value, code_column="value", anchor_prefix=prefix)
+            )
         elif isinstance(value, dict):
             rows = tuple((humanize(k), code(v)) for k, v in value.items())
             blocks.append(Table(humanize(key), ("Name", "Value"), rows))

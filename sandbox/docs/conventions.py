@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from sandbox.docs.blocks import Block, Note, Sample, Schema, Table, link, records_table
-from sandbox.docs.examples import curl
+from sandbox.docs.blocks import Block, Note, Request, Sample, Schema, Table, link, records_table
+from sandbox.docs.calls import call
+from sandbox.docs.examples import samples
 from sandbox.docs.lifecycle import test_mode, versioning, webhooks
-from sandbox.docs.model import ErrorCase, header_field, media_of, parameter_field
+from sandbox.docs.model import parameter_field
+from sandbox.docs.responses import ErrorCase, header_field, media_of
 from sandbox.docs.schema import SchemaView
 from sandbox.docs.text import slug, to_json
 
@@ -18,7 +20,8 @@ if TYPE_CHECKING:
 
 
 def overview(ctx: Context) -> list[Block]:
-    """Base URL, the servers of the spec, the surfaces, and a first request."""
+    """Base URL, the servers of the spec, and the surfaces (the first request is in
+    Getting started)."""
     rows = [(f"`{ctx.base_url}`", "The sandbox these examples call")]
     rows += [
         (f"`{server['url']}`", server.get("description", ""))
@@ -32,9 +35,6 @@ def overview(ctx: Context) -> list[Block]:
     blocks: list[Block] = [Table("Base URL", ("URL", "Server"), tuple(rows))]
     if surfaces:
         blocks.append(Table("Surfaces", ("Surface", "Resources"), surfaces))
-    if ctx.operations:
-        first = ctx.operations[0]
-        blocks.append(Sample(f"{first.method.upper()} {first.path}", "bash", first.curl))
     return blocks
 
 
@@ -79,7 +79,8 @@ def errors(ctx: Context) -> list[Block]:
     blocks: list[Block] = [Schema("Error envelope", ctx.resolver.view(media["schema"]))]
     cases = _error_cases(ctx, envelope)
     rows = tuple((case.status, f"`{case.code}`", case.when) for case in cases)
-    blocks.append(Table("Error codes", ("Status", "Code", "When"), rows))
+    anchors = tuple((f"error-{case.code}", case.code) for case in cases)
+    blocks.append(Table("Error codes", ("Status", "Code", "When"), rows, anchors=anchors))
     limit = ctx.spec.get("x-max-request-bytes")
     if limit:
         blocks.append(Note(f"Request bodies are limited to {limit:,} bytes."))
@@ -120,7 +121,7 @@ def pagination(ctx: Context) -> list[Block]:
         for p, e in zip(fields, (2, 0), strict=False)
     ]
     blocks.append(
-        Sample(f"GET {listing.path}", "bash", curl("get", ctx.base_url + listing.path, query))
+        Request(f"GET {listing.path}", samples(call("get", ctx.base_url + listing.path, query)))
     )
     if listing.responses and listing.responses[0].example:
         blocks.append(
@@ -146,7 +147,7 @@ def idempotency(ctx: Context) -> list[Block]:
                 for op in creates
             ),
         ),
-        Sample(f"{creates[0].method.upper()} {creates[0].path}", "bash", creates[0].curl),
+        Request(f"{creates[0].method.upper()} {creates[0].path}", creates[0].samples),
     ]
     return blocks
 

@@ -13,12 +13,14 @@ from typing import Any
 
 from sandbox.docs.blocks import Block
 from sandbox.docs.conventions import BUILDERS
+from sandbox.docs.getting_started import STEPS, TITLE, getting_started
 from sandbox.docs.model import Operation
 from sandbox.docs.schema import Resolver
 from sandbox.docs.text import slug
 
 # The order a reader meets the conventions in; spec sections not named here follow them.
 ORDER = (
+    TITLE,
     "Overview",
     "Authentication",
     "Tenancy",
@@ -80,8 +82,10 @@ def guide(
     """Every guide section, in reading order; a section with neither prose nor blocks is left
     out."""
     intro, prose = split(spec.get("info", {}).get("description", ""))
-    summary = spec.get("info", {}).get("summary", "")
-    prose["Overview"] = "\n\n".join(part for part in (summary, intro) if part)
+    # The intro's first paragraph says what the API is; the rest speaks to spec authors.
+    what = intro.split("\n\n", 1)[0].strip() or spec.get("info", {}).get("summary", "")
+    prose["Overview"] = what
+    prose[TITLE] = STEPS
     context = Context(spec, resolver, operations, events, base_url, prose)
     titles = list(dict.fromkeys([*ORDER, *prose]))
     found = []
@@ -89,7 +93,7 @@ def guide(
         text = prose.get(title, "")
         if title in REBUILT_TABLES:
             text = without_tables(text)
-        builder = BUILDERS.get(title)
+        builder = getting_started if title == TITLE else BUILDERS.get(title)
         blocks = builder(context) if builder else []
         if text or blocks:
             found.append(Section(slug(title), title, text, tuple(blocks)))

@@ -120,7 +120,7 @@ def _deprecation_sample(op: Operation) -> list[Block]:
 
 def test_mode(ctx: Context) -> list[Block]:
     """Tables of `x-test-mode`, the fields that take magic values, and the sandbox controls."""
-    blocks = extension_blocks(ctx.spec.get("x-test-mode", {}))
+    blocks = extension_blocks(ctx.spec.get("x-test-mode", {}), anchor_prefix="test")
     rows = tuple(
         (
             f"`{schema}.{name}`",

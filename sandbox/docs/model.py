@@ -9,37 +9,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.docs.calls import Call, IdMap, call, parameter_example, same_id
 from sandbox.docs.constraints import describe, type_label
-from sandbox.docs.examples import curl
+from sandbox.docs.examples import samples
+from sandbox.docs.responses import ErrorCase, Response, error_case, media_of, refusals, success
 from sandbox.docs.schema import Field, Resolver, SchemaView
 from sandbox.docs.text import slug, to_json
 
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
+# Parameters that carry a convention, and the guide section that states it once.
+CONVENTIONS = {
+    "Idempotency-Key": "[Idempotency](#idempotency)",
+    "X-Business-Id": "[Tenancy](#tenancy)",
+    "limit": "[Pagination](#pagination)",
+    "offset": "[Pagination](#pagination)",
+}
 
 
 @dataclass(frozen=True)
-class Response:
-    """A success response: its schema, example and headers."""
+class Input:
+    """A parameter a reader can set when trying an operation, with the example's value."""
 
-    status: str
-    description: str
-    schema: SchemaView | None
-    example: str | None
-    headers: tuple[Field, ...]
-
-
-@dataclass(frozen=True)
-class ErrorCase:
-    """A non-2xx response an operation documents: status, error code and when it happens."""
-
-    status: str
-    code: str
-    when: str
+    name: str
+    location: str
+    value: str
+    required: bool
 
 
 @dataclass(frozen=True)
 class Operation:
-    """One operation (or webhook event: `path` is then the event name, `curl` empty)."""
+    """One operation (or webhook event: `path` is then the event name, no call or samples)."""
 
     id: str
     method: str
@@ -54,12 +53,19 @@ class Operation:
     body_example: str | None
     responses: tuple[Response, ...]
     errors: tuple[ErrorCase, ...]
-    curl: str
+    call: Call | None
+    samples: tuple[tuple[str, str], ...]
+    inputs: tuple[Input, ...]
     deprecated: bool
     deprecated_at: str | None
     sunset: str | None
     sandbox_only: bool
     idempotent: bool
+
+    @property
+    def curl(self) -> str:
+        """The curl sample ("" for a webhook event)."""
+        return dict(self.samples).get("curl", "")
 
 
 @dataclass(frozen=True)
@@ -82,14 +88,17 @@ class Group:
     tags: tuple[Tag, ...]
 
 
-def operations(spec: dict[str, Any], resolver: Resolver, base_url: str) -> list[Operation]:
-    """Every operation under `paths`, in spec order."""
+def operations(
+    spec: dict[str, Any], resolver: Resolver, base_url: str, ids: IdMap = same_id
+) -> list[Operation]:
+    """Every operation under `paths`, in spec order; `ids` picks the ids its samples use."""
     found = []
     for path, item in spec.get("paths", {}).items():
         shared = item.get("parameters", [])
         for method in METHODS:
             if method in item:
-                found.append(_operation(resolver, method, path, item[method], shared, base_url))
+                op = item[method]
+                found.append(_operation(resolver, method, path, op, shared, base_url, ids))
     return found
 
 
@@ -135,8 +144,9 @@ def _operation(
     op: dict[str, Any],
     shared: list[dict[str, Any]],
     base_url: str,
+    ids: IdMap = same_id,
 ) -> Operation:
-    """The view of one operation; `base_url` empty means no curl example."""
+    """The view of one operation; `base_url` empty means no call and no samples."""
     params = {}
     for raw in [*shared, *op.get("parameters", [])]:
         param, _ = resolver.follow(raw)
@@ -156,13 +166,27 @@ def _operation(
     for status, raw in op.get("responses", {}).items():
         response, _ = resolver.follow(raw)
         if str(status).startswith("2"):
-            responses.append(_response(resolver, str(status), response))
+            responses.append(success(resolver, str(status), response))
         else:
-            errors.append(_error_case(str(status), response))
-            errors += _refusals(op, str(status))
+            errors.append(error_case(str(status), response))
+            errors += refusals(op, str(status))
     security = op.get("security") or []
+    operation_id = op.get("operationId") or slug(f"{method} {path}")
+    request = (
+        call(
+            method,
+            base_url + path,
+            list(params.values()),
+            body_value,
+            idempotent,
+            operation_id=operation_id,
+            ids=ids,
+        )
+        if base_url
+        else None
+    )
     return Operation(
-        id=op.get("operationId") or slug(f"{method} {path}"),
+        id=operation_id,
         method=method,
         path=path,
         summary=op.get("summary", ""),
@@ -175,15 +199,30 @@ def _operation(
         body_example=body_example,
         responses=tuple(responses),
         errors=tuple(errors),
-        curl=curl(method, base_url + path, list(params.values()), body_value, idempotent)
-        if base_url
-        else "",
+        call=request,
+        samples=samples(request) if request else (),
+        inputs=tuple(_inputs(list(params.values()), operation_id, ids)) if request else (),
         deprecated=bool(op.get("deprecated")),
         deprecated_at=_text(op.get("x-deprecated-at")),
         sunset=_text(op.get("x-sunset")),
         sandbox_only=bool(op.get("x-sandbox-only")),
         idempotent=idempotent,
     )
+
+
+def _inputs(params: list[dict[str, Any]], operation_id: str, ids: IdMap) -> list[Input]:
+    """The path and query parameters a reader may set, path first; the example's values for
+    path and required query parameters, empty for the others."""
+    found = []
+    for param in sorted(params, key=lambda p: p["in"] != "path"):
+        if param["in"] not in ("path", "query"):
+            continue
+        value = parameter_example(param)
+        shown = ""
+        if value is not None and (param["in"] == "path" or param.get("required")):
+            shown = ids(operation_id, param["name"], str(value))
+        found.append(Input(param["name"], param["in"], shown, bool(param.get("required"))))
+    return found
 
 
 def parameter_field(resolver: Resolver, param: dict[str, Any]) -> Field:
@@ -201,61 +240,8 @@ def parameter_field(resolver: Resolver, param: dict[str, Any]) -> Field:
         notes=notes,
         test_values=tuple(param.get("x-test-values", schema.get("x-test-values", ()))),
         location=param["in"],
+        see=CONVENTIONS.get(param["name"], ""),
     )
-
-
-def _response(resolver: Resolver, status: str, response: dict[str, Any]) -> Response:
-    """A success response's view."""
-    media = media_of(response)
-    headers = [
-        header_field(resolver, name, raw) for name, raw in response.get("headers", {}).items()
-    ]
-    return Response(
-        status=status,
-        description=response.get("description", ""),
-        schema=resolver.view(media["schema"]) if "schema" in media else None,
-        example=to_json(media["example"]) if "example" in media else None,
-        headers=tuple(headers),
-    )
-
-
-def header_field(resolver: Resolver, name: str, raw: dict[str, Any]) -> Field:
-    """A response header as a row: name, type, whether always sent, and what it means."""
-    header, _ = resolver.follow(raw)
-    schema, _ = resolver.schema(header.get("schema", {}))
-    return Field(
-        path="",
-        name=name,
-        type=type_label(schema, resolver.schema),
-        required=bool(header.get("required")),
-        description=header.get("description", ""),
-        location="response header",
-    )
-
-
-def _error_case(status: str, response: dict[str, Any]) -> ErrorCase:
-    """An error response's code (from its example) and when it happens (its description)."""
-    media = media_of(response)
-    example = media.get("example")
-    code = example.get("code", "") if isinstance(example, dict) else ""
-    when = response.get("description", "").removeprefix(f"`{code}`:").strip()
-    return ErrorCase(status, code, when)
-
-
-def _refusals(op: dict[str, Any], status: str) -> list[ErrorCase]:
-    """The operation's `x-refusals` of `status`: schema-valid requests its rules refuse,
-    each named by the `details` entry (field and error) the answer carries."""
-    return [
-        ErrorCase(status, refusal["error"], f"`{refusal['field']}`: {refusal['when']}")
-        for refusal in op.get("x-refusals", [])
-        if str(refusal["status"]) == status
-    ]
-
-
-def media_of(body: dict[str, Any]) -> dict[str, Any]:
-    """The first media type of a request body or response (its schema and example), or {}."""
-    media: dict[str, Any] = next(iter(body.get("content", {}).values()), {})
-    return media
 
 
 def _text(value: Any) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.docs.calls import IdMap, same_id
 from sandbox.docs.guide import Section, guide
 from sandbox.docs.model import Group, Operation, groups, operations, webhook_events
 from sandbox.docs.schema import Resolver
@@ -20,6 +21,7 @@ class Reference:
     sections: tuple[Section, ...]
     groups: tuple[Group, ...]
     events: tuple[Operation, ...]
+    try_it: bool = False
 
     @property
     def operations(self) -> list[Operation]:
@@ -27,10 +29,15 @@ class Reference:
         return [op for group in self.groups for tag in group.tags for op in tag.operations]
 
 
-def reference(spec: dict[str, Any], base_url: str) -> Reference:
-    """The view model of a parsed spec; curl examples call `base_url`."""
+def reference(
+    spec: dict[str, Any], base_url: str, *, ids: IdMap = same_id, try_it: bool = False
+) -> Reference:
+    """The view model of a parsed spec; samples call `base_url` with the ids `ids` picks.
+
+    `try_it` adds a panel to each operation that sends its request from the page.
+    """
     resolver = Resolver(spec)
-    found = operations(spec, resolver, base_url)
+    found = operations(spec, resolver, base_url, ids)
     events = webhook_events(spec, resolver)
     info = spec.get("info", {})
     return Reference(
@@ -40,4 +47,5 @@ def reference(spec: dict[str, Any], base_url: str) -> Reference:
         sections=tuple(guide(spec, resolver, found, events, base_url)),
         groups=tuple(groups(spec, found)),
         events=tuple(events),
+        try_it=try_it,
     )

@@ -8,9 +8,13 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from sandbox.docs import text
+from sandbox.docs.examples import LANGUAGES
 from sandbox.docs.reference import Reference
+from sandbox.docs.search import index_json, row_anchor
 
 HERE = Path(__file__).parent
+# The page's scripts, inlined in this order; each one is on its own and may be left out.
+SCRIPTS = ("docs.js", "languages.js", "search.js", "try_it.js")
 
 
 def _environment() -> Environment:
@@ -29,6 +33,14 @@ def _environment() -> Environment:
         highlight=text.highlight,
         cell=text.cell,
         humanize=text.humanize,
+        slug=text.slug,
+        pretty_json=text.to_json,
+        brief=text.brief,
+    )
+    env.globals.update(
+        row_anchor=row_anchor,
+        LANGUAGES=LANGUAGES,
+        PYGMENTS={language: lexer for language, _, lexer in LANGUAGES},
     )
     return env
 
@@ -39,9 +51,11 @@ ENVIRONMENT = _environment()
 def html(reference: Reference) -> str:
     """The HTML page; its CSS and JavaScript are inline, so it loads nothing else."""
     css = (HERE / "static" / "docs.css").read_text(encoding="utf-8") + text.highlight_css()
-    script = (HERE / "static" / "docs.js").read_text(encoding="utf-8")
+    script = "\n".join((HERE / "static" / name).read_text(encoding="utf-8") for name in SCRIPTS)
     template = ENVIRONMENT.get_template("page.html.j2")
-    return template.render(ref=reference, css=css, script=script)
+    return template.render(
+        ref=reference, css=css, script=script, index=index_json(reference), try_it=reference.try_it
+    )
 
 
 def markdown(reference: Reference) -> str:

@@ -28,6 +28,8 @@ class Field:
     notes: tuple[str, ...] = ()
     test_values: tuple[dict[str, Any], ...] = ()
     location: str = ""
+    # A Markdown link to the guide section stating the convention this parameter belongs to.
+    see: str = ""
 
     @property
     def depth(self) -> int:

@@ -78,3 +78,16 @@ def number(value: Any, empty: str = "unlimited") -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     return f"{value:,}"
+
+
+# Past this length, an operation shows a convention parameter's first clause and a link.
+BRIEF_LENGTH = 120
+
+
+def brief(description: str, see: str) -> str:
+    """A convention parameter's description as an operation shows it: its first clause when
+    long, then `see` (a link to the guide section that states it in full)."""
+    text = description or ""
+    if len(text) > BRIEF_LENGTH:
+        text = re.split(r"(?<=[a-z)`])[:;.](?:\s|$)", text, maxsplit=1)[0] + "."
+    return f"{text} See {see}." if see else text

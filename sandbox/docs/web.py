@@ -1,7 +1,9 @@
 """The blueprint that serves the reference at `/docs` and the spec at `/openapi.{yaml,json}`.
 
-The page is rendered once, when the blueprint is made, with a placeholder base URL; each
-request only swaps in its own host, so curl examples call the sandbox that served them.
+The page is rendered once, when the blueprint is made, with a placeholder base URL and a
+token for each example id; each request swaps in its own host and the serving sandbox's
+ids (read from its database then, so they exist), so the examples call the sandbox that
+served them, with its data. The page also has a Try-it panel per operation.
 With `own_servers`, the served spec does the same: its first server is the base URL of
 the request's host, so a client generated from it calls the sandbox it was fetched from.
 """
@@ -17,10 +19,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from markupsafe import escape
 
 from sandbox.docs import render
+from sandbox.docs.example_ids import picked
 from sandbox.docs.reference import reference
 from sandbox.spec import read_yaml
 
@@ -30,6 +33,32 @@ DEFAULT_PREFIX = "/api/v1"
 # spec's own server.
 PLAIN_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 SERVERS_KEY = re.compile(rb"^servers:", re.MULTILINE)
+# Where an example id goes in the rendered page: `~id~operationId.field~example~` (characters
+# a URL path keeps as they are).
+ID_TOKEN = re.compile(r"~id~([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)~([A-Za-z0-9_.-]+)~")
+
+
+def id_token(operation_id: str, name: str, example: str) -> str:
+    """The token the page holds for an example id until a request fills it in."""
+    return f"~id~{operation_id}.{name}~{example}~"
+
+
+@functools.lru_cache(maxsize=4)
+def with_ids(page: str, found: tuple[tuple[str, str], ...]) -> str:
+    """The page with each id token replaced by the picked id (else by the example id)."""
+    ids = dict(found)
+
+    def fill(match: re.Match[str]) -> str:
+        operation_id, name, example = match.groups()
+        return ids.get(f"{operation_id}.{name}", ids.get(name, example))
+
+    return ID_TOKEN.sub(fill, page)
+
+
+def live_ids() -> dict[str, str]:
+    """The ids picked from the serving sandbox's database ({} in an app without one)."""
+    pipeline = current_app.extensions.get("sandbox")
+    return picked(pipeline.database) if pipeline is not None else {}
 
 
 def blueprint(spec_path: Path, *, own_servers: bool = False) -> Blueprint:
@@ -48,7 +77,7 @@ def blueprint(spec_path: Path, *, own_servers: bool = False) -> Blueprint:
     if own_servers:
         spec = _first_server(spec, PLACEHOLDER)
         raw = _yaml_with_server(raw, file_server, spec)
-    page = render.html(reference(spec, PLACEHOLDER))
+    page = render.html(reference(spec, PLACEHOLDER, ids=id_token, try_it=True))
     spec_json = json.dumps(spec, indent=2, ensure_ascii=False, default=str)
 
     def base_url() -> str:
@@ -67,8 +96,9 @@ def blueprint(spec_path: Path, *, own_servers: bool = False) -> Blueprint:
 
     @docs.get("/docs")
     def show_docs() -> Response:
-        """The HTML reference, its curl examples pointing at this request's host."""
-        return Response(served(page, str(escape(base_url()))), mimetype="text/html")
+        """The HTML reference, its examples calling this request's host with its ids."""
+        filled = with_ids(page, tuple(sorted(live_ids().items())))
+        return Response(served(filled, str(escape(base_url()))), mimetype="text/html")
 
     @docs.get("/openapi.yaml")
     def show_spec_yaml() -> Response:

@@ -5,7 +5,8 @@
 
   document.querySelectorAll('.code .copy').forEach(function (button) {
     button.addEventListener('click', function () {
-      var text = button.closest('.code').querySelector('pre').innerText;
+      var code = button.closest('.code');
+      var text = (code.querySelector('pre.chosen') || code.querySelector('pre')).innerText;
       if (!navigator.clipboard) return;
       navigator.clipboard.writeText(text).then(function () {
         button.textContent = 'Copied';
