@@ -67,9 +67,9 @@ def populate(database: Database, company_id: str, business_id: str, now: datetim
             null(),
             literal(now, UtcDateTime),
         )
-        with database.transaction() as session:
+        with database.session() as session:
             session.execute(insert(Event.__table__).from_select(EVENT_COLUMNS, rows))
-    with database.transaction() as session:
+    with database.session() as session:
         amounts = select(
             *(Event.id, literal("amount"), Event.company_id, Event.business_id, Event.event),
             *(Event.website_id, Event.ts, func.json_extract(Event.properties, "$.amount")),
@@ -80,7 +80,7 @@ def populate(database: Database, company_id: str, business_id: str, now: datetim
 
 
 def _rollups_from_rows(session: Any, of_events: Any, of_values: Any) -> None:
-    """The rollups of the bulk-loaded rows, in SQL (store_events keeps them for API writes)."""
+    """The rollups of the bulk-loaded rows, in SQL (storage/ingest.py keeps them for API writes)."""
     width = literal_column(str(analytics.HOUR_US))
 
     def hour(column: Any) -> Any:
@@ -148,7 +148,7 @@ def _ok(client: FlaskClient, method: str, path: str, key: str, **kwargs: Any) ->
 
 def _enterprise(database: Database) -> tuple[str, str, str]:
     """(company id, primary business id, full-access key) of the unlimited fixture company."""
-    with database.transaction() as session:
+    with database.session() as session:
         company = session.scalars(select(Company).where(Company.plan == "enterprise")).one()
         business = session.scalars(
             select(Business.id).where(Business.company_id == company.id, Business.primary)
@@ -190,7 +190,7 @@ def measure(directory: Path) -> dict[str, float]:
     sql = MetricQuery(
         company_id, business_id, EVENT, "avg", "amount", "day", micros(since), micros(now)
     )
-    with database.transaction() as session:
+    with database.session() as session:
         figures["metric_sql_ms"] = statistics.median(timed(lambda: compute(session, sql), 10))
     shutdown(app)
     return figures

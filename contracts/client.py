@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import threading
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -76,7 +77,7 @@ class Client:
         json: Any = None,
         data: bytes | str | None = None,
         params: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str | None] | None = None,
         key: Any = None,
         operation_id: str | None = None,
         wait_out_429: bool = True,
@@ -90,7 +91,7 @@ class Client:
         url = self.base_url + path
         if params:
             url += "?" + urlencode(params, doseq=True)
-        sent = {"Accept": "application/json"}
+        sent: dict[str, str | None] = {"Accept": "application/json"}
         chosen = self.key if key is None else key
         if chosen is not NO_KEY and chosen is not None:
             sent["Authorization"] = f"Bearer {chosen}"
@@ -100,10 +101,10 @@ class Client:
             sent["Content-Type"] = "application/json"
         elif data is not None:
             body = data.encode() if isinstance(data, str) else data
-        sent.update(headers or {})
-        sent = {k: v for k, v in sent.items() if v is not None}
+        sent.update(headers or {})  # a None value leaves the header out
+        kept = {k: v for k, v in sent.items() if v is not None}
         for _ in range(RETRIES_ON_429 + 1):
-            exchange = self._send(method, url, sent, body, operation_id)
+            exchange = self._send(method, url, kept, body, operation_id)
             if exchange.status != 429 or not wait_out_429 or outlasts_a_window(exchange):
                 return exchange
             self.throttle.wait_out(exchange.header("Retry-After"))

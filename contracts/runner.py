@@ -14,7 +14,7 @@ from contracts.context import Context, Keyed, Rule
 from contracts.factory import Factory
 from contracts.outcome import Failure, Verdict
 from contracts.profile import PROFILES, Profile
-from contracts.rules import FAMILIES, select
+from contracts.rules import FAMILIES
 from contracts.spec import DEFAULT_SPEC, Spec
 
 
@@ -132,9 +132,3 @@ def run(
 def _fail_all(verdicts: dict[str, Verdict], subject: str, expected: str, got: str) -> None:
     for verdict in verdicts.values():
         verdict.failures.append(Failure(verdict.rule_id, subject, expected, got))
-
-
-def run_settings(settings: Settings, progress: Callable[[str], None] = lambda m: None) -> RunResult:
-    """`prepare` and `run` the rules `settings.only` selects."""
-    rules = select(settings.only)
-    return run(prepare(settings, progress), rules)

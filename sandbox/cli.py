@@ -9,9 +9,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import exc, make_url, select
+from sqlalchemy import exc, make_url
 
 from sandbox.config import (
     DEFAULT_DATABASE_URL,
@@ -21,9 +20,9 @@ from sandbox.config import (
     SandboxConfig,
     cors_origins,
 )
+from sandbox.keys import fixture_keys, print_keys
 from sandbox.storage.database import Database, normalize_url
 
-Printer = Any
 PACKAGE = "platform-sandbox"
 
 
@@ -69,47 +68,13 @@ def database_errors(url: str) -> Iterator[None]:
         raise SystemExit(f"Cannot open the database {shown}: {reason}") from None
 
 
-def fixture_keys(database: Database) -> list[dict[str, Any]]:
-    """Every key with its company, plan and scopes, ordered by plan and label."""
-    from sandbox.storage.core import ApiKey, Business, Company
-
-    with database.transaction() as session:
-        rows = session.execute(
-            select(ApiKey, Company)
-            .join(Company, Company.id == ApiKey.company_id)
-            .order_by(Company.plan, ApiKey.label)
-        ).all()
-        businesses = {
-            b.company_id: b.id
-            for b in session.scalars(select(Business).where(Business.primary.is_(True)))
-        }
-        return [
-            {
-                "key": key.secret,
-                "label": key.label,
-                "company_id": company.id,
-                "company_name": company.name,
-                "business_id": businesses.get(company.id),
-                "plan": company.plan,
-                "scopes": list(key.scopes),
-            }
-            for key, company in rows
-        ]
-
-
-def print_keys(keys: list[dict[str, Any]], out: Printer = sys.stdout) -> None:
-    """A table of keys a person can copy from."""
-    print(f"{'key':<34} {'plan':<13} {'company':<26} {'access'}", file=out)
-    for k in keys:
-        print(f"{k['key']:<34} {k['plan']:<13} {k['company_id']:<26} {k['label']}", file=out)
-
-
 def _open(db_url: str, seed: int) -> Database:
     from sandbox.fixtures import seed_if_empty
+    from sandbox.spec import load_spec
 
     database = Database(db_url)
     database.create_schema()
-    seed_if_empty(database, seed)
+    seed_if_empty(database, seed, load_spec())
     return database
 
 
@@ -160,13 +125,14 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 def cmd_reset(args: argparse.Namespace) -> int:
     from sandbox.fixtures import clear_all, seed_all
+    from sandbox.spec import load_spec
 
     database = Database(args.db)
     try:
         database.create_schema()
-        with database.transaction() as session:
+        with database.session() as session:
             clear_all(session)
-            seed_all(session, args.seed)
+            seed_all(session, args.seed, load_spec())
         print(f"Reset {database.url} to the fixtures of seed {args.seed}.")
         print_keys(fixture_keys(database))
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///sandbox.db"
@@ -66,7 +66,6 @@ class SandboxConfig:
     body_timeout_seconds: float = 10.0
     webhook_allow: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ("*",)
-    extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, **overrides: object) -> SandboxConfig:
@@ -94,4 +93,4 @@ class SandboxConfig:
             except ValueError as error:
                 raise ValueError(f"SANDBOX_CORS_ORIGINS: {error}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]  # each value parsed for its field above

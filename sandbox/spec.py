@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
@@ -88,13 +89,48 @@ class Spec:
     # How deep any request body may nest; deeper is 400.
     max_body_depth: int = 128
 
+    @property
+    def title(self) -> str:
+        return str(self.raw.get("info", {}).get("title", "API"))
+
+    @property
+    def version(self) -> str:
+        return str(self.raw.get("info", {}).get("version", ""))
+
+    @property
+    def components(self) -> dict[str, Any]:
+        """`components`: what a `$ref` to `#/components/...` resolves against."""
+        return self.raw.get("components", {})
+
+    def schema(self, name: str) -> dict[str, Any]:
+        """The component schema `name`."""
+        return self.components["schemas"][name]
+
+    @property
+    def security_schemes(self) -> dict[str, Any]:
+        return self.components.get("securitySchemes", {})
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """Every scope a key may hold (the bearer scheme's `x-scopes`), in the spec's order."""
+        return tuple(self.security_schemes["bearerAuth"]["x-scopes"])
+
+    def event_example(self, event_type: str) -> dict[str, Any]:
+        """The example body of a webhook event type (under `webhooks`)."""
+        post = self.raw["webhooks"][event_type]["post"]
+        return post["requestBody"]["content"]["application/json"]["example"]
+
+    def at(self, path: Sequence[str | int]) -> Any:
+        """The node at `path` (keys and indexes) from the spec's root."""
+        node: Any = self.raw
+        for part in path:
+            node = node[part]
+        return node
+
     def resolve(self, node: dict[str, Any]) -> dict[str, Any]:
         """Follow local `$ref`s until a node that is not a reference."""
         while "$ref" in node:
-            target: Any = self.raw
-            for part in node["$ref"].removeprefix("#/").split("/"):
-                target = target[part]
-            node = target
+            node = self.at(node["$ref"].removeprefix("#/").split("/"))
         return node
 
 

@@ -99,7 +99,7 @@ def _send(
         op.method,
         expand(op.path, params),
         json=body,
-        headers=headers,  # type: ignore[arg-type]
+        headers=headers,
         key=key,
         operation_id=op.operation_id,
     )

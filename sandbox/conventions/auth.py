@@ -100,7 +100,7 @@ class Directory:
         cached = self._keys.get(secret)
         if cached is not None and cached[0] > now:
             return cached[1]
-        with database.transaction(write=False) as session:
+        with database.session(write=False) as session:
             row = session.execute(
                 select(ApiKey, Company.plan)
                 .join(Company, Company.id == ApiKey.company_id)

@@ -16,6 +16,7 @@ from sandbox.domain import webhooks
 from sandbox.errors import ApiError, NotFound, Unauthorized
 from sandbox.spec import Operation, Spec
 from sandbox.storage import outbox
+from sandbox.storage.base import owner_of
 from sandbox.storage.core import Company
 from sandbox.storage.database import Transaction
 
@@ -23,6 +24,7 @@ Reply = tuple[int, Any]
 # A row lock that lets others read and update the row but not delete it or change its key
 # (PostgreSQL's FOR KEY SHARE, which a foreign key's check takes too); SQLite ignores it.
 KEY_SHARE: dict[str, bool] = {"read": True, "key_share": True}
+# A model with company_id and business_id columns.
 Model = TypeVar("Model")
 
 
@@ -95,9 +97,10 @@ class RequestContext:
     def now(self, value: datetime) -> None:
         self._now = value
 
-    def scoped(self, model: type[Model]) -> Select[tuple[Model]]:
+    def scoped(self, model: type[Model]) -> Select[Model]:
         """A SELECT of `model` restricted to the caller's company and business."""
         return select(model).where(
+            # Every model scoped has these columns; a TypeVar cannot say so.
             model.company_id == self.company_id,  # type: ignore[attr-defined]
             model.business_id == self.business.id,  # type: ignore[attr-defined]
         )
@@ -109,11 +112,7 @@ class RequestContext:
         decided from the row must lock it, so that concurrent changes queue behind it.
         """
         row = self.session.get(model, resource_id, with_for_update=lock or None)
-        if (
-            row is None
-            or row.company_id != self.company_id  # type: ignore[attr-defined]
-            or row.business_id != self.business.id  # type: ignore[attr-defined]
-        ):
+        if row is None or owner_of(row) != (self.company_id, self.business.id):
             raise NotFound(f"No {what} with id {resource_id}")
         return row
 

@@ -116,11 +116,11 @@ def _alternatives(spec: Spec | None, schema_path: list[Any]) -> str | None:
     """The alternatives of the `oneOf` or `anyOf` at `schema_path` (in the spec), in words."""
     if spec is None or not schema_path or schema_path[0] != "components":
         return None
-    node: Any = spec.raw
-    for part in schema_path:
-        node = node[part]
+    node = spec.at(schema_path)
     words = [_in_words(spec.resolve(option)) for option in node]
-    return "; ".join(words) if all(words) else None
+    if not all(words):
+        return None
+    return "; ".join(word for word in words if word)
 
 
 def _in_words(option: dict[str, Any]) -> str | None:

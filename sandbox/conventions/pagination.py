@@ -15,13 +15,14 @@ other conditions pass their own query to `page`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, inspect, select
+from sqlalchemy import Select, bindparam, func, select
 
 from sandbox.conventions.context import RequestContext
+from sandbox.storage.base import table_of
 from sandbox.storage.rows import columns_of
 
 
@@ -63,7 +64,7 @@ class Listing:
 @functools.cache
 def listing(model: type, filters: tuple[str, ...] = ()) -> Listing:
     """The business's `model` rows whose columns equal the `filters` values, newest first."""
-    table = inspect(model).local_table.c
+    table = table_of(model).c
     base = select(*columns_of(model)).where(
         table.company_id == bindparam("company_id"),
         table.business_id == bindparam("business_id"),
@@ -90,7 +91,10 @@ def page_of(
         "offset": ctx.query["offset"],
         **(values or {}),
     }
-    return _page(ctx, shape.rows, shape.count, params, shape.model.to_api, prepared=True)
+    # A model's `to_api`, called on a row of its columns (see storage/rows.py).
+    to_item: Callable[[Any], dict[str, Any]] = shape.model.to_api  # type: ignore[attr-defined]
+    # (`Listing.model` is any model: each has `to_api`, which a type cannot state here.)
+    return _page(ctx, shape.rows, shape.count, params, to_item, prepared=True)
 
 
 def _page(
@@ -104,6 +108,7 @@ def _page(
 ) -> dict[str, Any]:
     """The page; `prepared` runs statements built once (a `Listing`'s) prepared."""
     limit, offset = ctx.query["limit"], ctx.query["offset"]
+    rows: Sequence[Any]
     if prepared:
         rows = ctx.transaction.rows(rows_statement, params)
     else:

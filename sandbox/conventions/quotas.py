@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from sandbox.conventions.context import RequestContext
 from sandbox.errors import RateLimited, detail
+from sandbox.storage.base import upsert
 from sandbox.storage.core import QuotaUsage
 
 
@@ -60,9 +60,8 @@ def consume(ctx: RequestContext, quota: Quota, amount: int) -> int:
 
     Raises RateLimited naming the quota if the total would exceed the plan's limit.
     """
-    insert = postgresql.insert if ctx.session.bind.dialect.name == "postgresql" else sqlite.insert
     statement = (
-        insert(QuotaUsage)
+        upsert(ctx.session, QuotaUsage)
         .values(
             company_id=ctx.company_id, quota=quota.name, period=_period(ctx, quota), used=amount
         )

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert
 
 from sandbox.ids import new_id
-from sandbox.storage.base import utcnow
+from sandbox.storage.base import table_of, utcnow
 from sandbox.storage.core import RequestLogEntry
 from sandbox.storage.database import Database
 
 FLUSH_SECONDS = 0.5
-_INSERT = insert(RequestLogEntry.__table__)
+_INSERT = insert(table_of(RequestLogEntry))
 
 
 @dataclass(frozen=True)

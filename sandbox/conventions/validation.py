@@ -75,7 +75,7 @@ def apply_defaults(spec: Spec, schema: dict[str, Any], value: Any) -> Any:
 def compiled(spec: Spec, schema: dict[str, Any]) -> Any:
     """A jsonschema-rs validator of `schema`, its `$ref`s resolved within the spec."""
     return jsonschema_rs.validator_for(
-        {"components": spec.raw["components"], **schema}, validate_formats=True
+        {"components": spec.components, **schema}, validate_formats=True
     )
 
 
@@ -100,7 +100,7 @@ class RequestValidator:
         self.per_item = per_item_field(spec, schema) if schema is not None else None
         if self.per_item is not None and not self.per_item.refused_alone:
             # The items are checked one by one, skipping those the scan refused.
-            schema = without_items(spec, schema, self.per_item.field)
+            schema = without_items(spec, schema or {}, self.per_item.field)
         self.body_validator = self._compile(schema) if schema is not None else None
         self.shallowest = min([self.max_body_depth, *(limit for _, limit in self.free_form)])
 
@@ -141,7 +141,7 @@ class RequestValidator:
         value = None if body is None else body.value
         if self.body_validator is not None:
             raise_for(list(self.body_validator.iter_errors(value)), spec=self.spec)
-            if self.per_item is not None:
+            if self.per_item is not None and isinstance(value, dict):
                 self._check_items(value.get(self.per_item.field, []), item_errors)
             value = apply_defaults(self.spec, self.operation.request_schema or {}, value)
         return ValidRequest(

@@ -15,7 +15,7 @@ from sandbox.docs import render
 from sandbox.docs.example_ids import lookup, seeded
 from sandbox.docs.reference import reference
 from sandbox.docs.web import blueprint
-from sandbox.spec import read_yaml
+from sandbox.spec import load_spec, read_yaml
 
 __all__ = ["DEFAULT_BASE_URL", "blueprint", "build"]
 
@@ -30,7 +30,7 @@ def build(
     The examples use the ids `sandbox serve --seed seed` starts with. Returns the written
     paths. Raises OSError or yaml.YAMLError if the spec cannot be read.
     """
-    ids = lookup(seeded(seed))
+    ids = lookup(seeded(seed, load_spec(Path(spec_path))))
     model = reference(read_yaml(Path(spec_path)), base_url.rstrip("/"), ids=ids)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

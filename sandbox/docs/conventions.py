@@ -16,7 +16,7 @@ from sandbox.docs.schema import SchemaView
 from sandbox.docs.text import slug, to_json
 
 if TYPE_CHECKING:
-    from sandbox.docs.guide import Context
+    from sandbox.docs.section import Context
 
 
 def overview(ctx: Context) -> list[Block]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from sandbox.docs.calls import IdMap
+from sandbox.spec import Spec
 from sandbox.storage.database import Database
 
 
@@ -74,7 +75,7 @@ LIMIT 1
 def picked(database: Database) -> dict[str, str]:
     """The id each pick finds for the banner key's primary business (picks that find none
     are left out)."""
-    with database.transaction(write=False) as session:
+    with database.session(write=False) as session:
         connection = session.connection()
         row = connection.execute(text(BANNER_BUSINESS)).first()
         return _picks(connection, row[0], row[1]) if row else {}
@@ -106,7 +107,7 @@ def lookup(found: dict[str, str]) -> IdMap:
     return choose
 
 
-def seeded(seed: int) -> dict[str, str]:
+def seeded(seed: int, spec: Spec) -> dict[str, str]:
     """The picks of a fresh sandbox of `seed`: the banner's company alone, seeded in memory.
 
     Fixtures are deterministic, so these are the ids `sandbox serve --seed seed` starts with.
@@ -117,8 +118,8 @@ def seeded(seed: int) -> dict[str, str]:
     try:
         database.create_schema()
         index = min(range(len(COMPANIES)), key=lambda i: COMPANIES[i].plan)
-        with database.transaction() as session:
-            seed_company(session, company_world(session, seed, index, create=True))
+        with database.session() as session:
+            seed_company(session, company_world(session, seed, index, spec, create=True))
         return picked(database)
     finally:
         database.dispose()

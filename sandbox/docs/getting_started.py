@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sandbox.docs.blocks import Block, Request
 
 if TYPE_CHECKING:
-    from sandbox.docs.guide import Context
+    from sandbox.docs.section import Context
 
 TITLE = "Getting started"
 STEPS = """\

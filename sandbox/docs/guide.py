@@ -16,6 +16,7 @@ from sandbox.docs.conventions import BUILDERS
 from sandbox.docs.getting_started import STEPS, TITLE, getting_started
 from sandbox.docs.model import Operation
 from sandbox.docs.schema import Resolver
+from sandbox.docs.section import Context
 from sandbox.docs.text import slug
 
 # The order a reader meets the conventions in; spec sections not named here follow them.
@@ -45,18 +46,6 @@ class Section:
     title: str
     prose: str
     blocks: tuple[Block, ...]
-
-
-@dataclass(frozen=True)
-class Context:
-    """What the section builders read: the spec, its resolver, operations and events."""
-
-    spec: dict[str, Any]
-    resolver: Resolver
-    operations: list[Operation]
-    events: list[Operation]
-    base_url: str
-    prose: dict[str, str]
 
 
 def split(description: str) -> tuple[str, dict[str, str]]:

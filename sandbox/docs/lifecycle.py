@@ -15,7 +15,7 @@ from sandbox.docs.model import Operation
 from sandbox.docs.schema import SchemaView
 
 if TYPE_CHECKING:
-    from sandbox.docs.guide import Context
+    from sandbox.docs.section import Context
 
 STATIC = Path(__file__).parent / "static"
 SNIPPETS = (

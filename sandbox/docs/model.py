@@ -172,7 +172,7 @@ def _operation(
             errors += refusals(op, str(status))
     security = op.get("security") or []
     operation_id = op.get("operationId") or slug(f"{method} {path}")
-    request = (
+    made = (
         call(
             method,
             base_url + path,
@@ -199,9 +199,9 @@ def _operation(
         body_example=body_example,
         responses=tuple(responses),
         errors=tuple(errors),
-        call=request,
-        samples=samples(request) if request else (),
-        inputs=tuple(_inputs(list(params.values()), operation_id, ids)) if request else (),
+        call=made,
+        samples=samples(made) if made else (),
+        inputs=tuple(_inputs(list(params.values()), operation_id, ids)) if made else (),
         deprecated=bool(op.get("deprecated")),
         deprecated_at=_text(op.get("x-deprecated-at")),
         sunset=_text(op.get("x-sunset")),

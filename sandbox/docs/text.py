@@ -9,10 +9,10 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-from pygments import highlight as pygments_highlight  # type: ignore[import-untyped]
-from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
-from pygments.lexer import Lexer  # type: ignore[import-untyped]
-from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
 
 # Raw HTML in spec descriptions is escaped, never passed through: the spec is data.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")

@@ -118,7 +118,7 @@ def label(key: int, interval: str) -> str:
 
 def _floor_mod(column: Any, width: int, offset: int = 0) -> ColumnElement[Any]:
     """`(column - offset) mod width`, never negative, on SQLite and PostgreSQL alike."""
-    w = literal_column(str(width))
+    w: ColumnElement[Any] = literal_column(str(width))
     shifted = column - literal_column(str(offset)) if offset else column
     return (shifted % w + w) % w
 

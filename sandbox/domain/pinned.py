@@ -102,16 +102,14 @@ class _HTTPSConnection(http.client.HTTPSConnection):
     """A TLS connection to one checked address, naming the server `server_name`."""
 
     def __init__(
-        self, address: str, port: int, *, server_name: str, context: ssl.SSLContext, **kw: float
+        self, address: str, port: int, *, server_name: str, context: ssl.SSLContext, timeout: float
     ) -> None:
-        super().__init__(address, port, context=context, **kw)  # type: ignore[arg-type]
-        self.server_name = server_name
+        super().__init__(address, port, timeout=timeout, context=context)
+        self.server_name, self.tls = server_name, context
 
     def connect(self) -> None:
         http.client.HTTPConnection.connect(self)
-        self.sock = self._context.wrap_socket(  # type: ignore[attr-defined]
-            self.sock, server_hostname=self.server_name
-        )
+        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.server_name)
 
 
 def tls_context(verify: bool | str = True) -> ssl.SSLContext:

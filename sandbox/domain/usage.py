@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sandbox.domain.metrics import parse_instant
 from sandbox.errors import ApiError, ValidationFailed, detail
 from sandbox.storage.analytics import number
+from sandbox.storage.base import upsert
 from sandbox.storage.metering import Customer, Meter, UsageEvent
 
 INGESTED, DUPLICATE, REJECTED = "ingested", "duplicate", "rejected"
@@ -109,9 +109,8 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     """
     if not rows:
         return set()
-    postgres = session.get_bind().dialect.name == "postgresql"
     statement = (
-        (postgresql.insert if postgres else sqlite.insert)(UsageEvent)
+        upsert(session, UsageEvent)
         .on_conflict_do_nothing(index_elements=[UsageEvent.company_id, UsageEvent.event_id])
         .returning(UsageEvent.event_id)
     )

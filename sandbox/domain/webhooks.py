@@ -34,9 +34,7 @@ class RetryPolicy:
     @classmethod
     def from_spec(cls, spec: Spec) -> RetryPolicy:
         """The spec's policy: `x-test-mode` schedule and timeout, attempts per delivery."""
-        attempts = spec.raw["components"]["schemas"]["WebhookDelivery"]["properties"][
-            "attempt_count"
-        ]
+        attempts = spec.schema("WebhookDelivery")["properties"]["attempt_count"]
         return cls(
             delays_seconds=tuple(spec.test_mode["webhook_retry_schedule_seconds"]),
             max_attempts=int(attempts["maximum"]),
@@ -142,8 +140,7 @@ def record_event(
 
 def sample_data(spec: Spec, event_type: str, webhook_id: str) -> dict[str, Any]:
     """The `data` of a test event: the spec's example of the event type (under `webhooks`)."""
-    body = spec.raw["webhooks"][event_type]["post"]["requestBody"]["content"]["application/json"]
-    data = dict(body["example"]["data"])
+    data = dict(spec.event_example(event_type)["data"])
     if event_type == TEST_EVENT:
         data["webhook_id"] = webhook_id
     return data

@@ -7,8 +7,7 @@ from sqlalchemy import func, or_, select
 from sandbox.conventions.context import Reply, RequestContext
 from sandbox.conventions.pagination import page
 from sandbox.errors import Conflict
-from sandbox.handlers import references
-from sandbox.handlers.listing import newest_first
+from sandbox.handlers.lookups import contact_in_use, newest_first
 from sandbox.ids import new_id
 from sandbox.storage.crm import Contact, Deal
 
@@ -81,4 +80,4 @@ def delete_contact(ctx: RequestContext) -> Reply:
 
 # Other surfaces that refer to contacts (orders, invoices) add a check here: it returns a
 # reason the contact cannot be deleted, or None.
-REFERENCES: list = [references.contact_in_use]
+REFERENCES: list = [contact_in_use]

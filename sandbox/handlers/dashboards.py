@@ -6,7 +6,7 @@ from typing import Any
 
 from sandbox.conventions.context import Reply, RequestContext
 from sandbox.conventions.pagination import page
-from sandbox.handlers.metrics import require_property
+from sandbox.handlers.lookups import require_property
 from sandbox.ids import new_id
 from sandbox.storage.analytics import Dashboard
 

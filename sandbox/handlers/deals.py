@@ -5,32 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sandbox.conventions.context import KEY_SHARE, Reply, RequestContext
-from sandbox.errors import ValidationFailed, detail
-from sandbox.handlers.listing import newest_first
+from sandbox.conventions.context import Reply, RequestContext
+from sandbox.handlers.lookups import newest_first, require_contact
 from sandbox.ids import new_id
-from sandbox.storage.crm import Contact, Deal
+from sandbox.storage.crm import Deal
 
 FIELDS = ("title", "stage", "amount", "currency", "contact_id")
-
-
-def require_contact(ctx: RequestContext, contact_id: str, field: str = "contact_id") -> Contact:
-    """The contact of the caller's business, key-share locked; 422 naming `field` otherwise.
-
-    The lock (FOR KEY SHARE) keeps the contact from being deleted until the referring row
-    is committed; a delete already under way is waited for, and then the contact is gone.
-    """
-    contact = ctx.session.get(Contact, contact_id, with_for_update=KEY_SHARE)
-    if (
-        contact is None
-        or contact.company_id != ctx.company_id
-        or contact.business_id != ctx.business.id
-    ):
-        raise ValidationFailed(
-            f"Field '{field}' must be a contact of this business",
-            details=[detail(field, "not_found", contact_id)],
-        )
-    return contact
 
 
 def _given(ctx: RequestContext) -> dict[str, Any]:

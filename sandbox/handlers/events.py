@@ -11,9 +11,10 @@ from sandbox.conventions.context import Reply, RequestContext
 from sandbox.conventions.pagination import page
 from sandbox.domain.metrics import parse_instant
 from sandbox.errors import ApiError
-from sandbox.handlers.websites import known_websites, require_website, unknown_website
-from sandbox.storage.analytics import Event, instant, micros, store_events
+from sandbox.handlers.lookups import known_websites, require_website, unknown_website
+from sandbox.storage.analytics import Event, instant, micros
 from sandbox.storage.base import iso
+from sandbox.storage.ingest import store_events
 
 # In ASCII order, so that the time part of an id sorts like the time it encodes.
 DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
-
 from sandbox.conventions.context import Reply, RequestContext
 from sandbox.domain import invoicing
 from sandbox.errors import ValidationFailed, detail
-from sandbox.handlers.deals import require_contact
-from sandbox.handlers.listing import newest_first
-from sandbox.handlers.references import require_own
+from sandbox.handlers.lookups import newest_first, require_contact, require_own
 from sandbox.ids import new_id
+from sandbox.storage.base import upsert
 from sandbox.storage.commerce import Invoice, InvoiceCounter, Order
 
 TOO_LARGE = "Field 'line_items' adds up to more than the largest amount, {cap} (tax included)"
@@ -25,15 +21,14 @@ TOO_LARGE = "Field 'line_items' adds up to more than the largest amount, {cap} (
 
 def largest_amount(ctx: RequestContext) -> int:
     """The largest amount the spec lets a client send (a line's `unit_amount` maximum)."""
-    line = ctx.spec.raw["components"]["schemas"]["LineItemInput"]
+    line = ctx.spec.schema("LineItemInput")
     return int(line["properties"]["unit_amount"]["maximum"])
 
 
 def next_number(ctx: RequestContext) -> str:
     """The business's next invoice number; its counter row stays locked until the commit."""
-    insert = postgresql.insert if ctx.session.bind.dialect.name == "postgresql" else sqlite.insert
     statement = (
-        insert(InvoiceCounter)
+        upsert(ctx.session, InvoiceCounter)
         .values(business_id=ctx.business.id, company_id=ctx.company_id, last_number=1)
         .on_conflict_do_update(
             index_elements=[InvoiceCounter.business_id],
@@ -42,17 +37,6 @@ def next_number(ctx: RequestContext) -> str:
         .returning(InvoiceCounter.last_number)
     )
     return invoicing.number(int(ctx.session.execute(statement).scalar_one()))
-
-
-def follow_order(ctx: RequestContext, order: Order) -> None:
-    """Bring the status of the order's open or paid invoices in line with the order."""
-    status = invoicing.status_for(order.status)
-    ctx.session.execute(
-        update(Invoice)
-        .where(Invoice.order_id == order.id, Invoice.status != status)
-        .values(status=status)
-        .execution_options(synchronize_session="fetch")
-    )
 
 
 def create_invoice(ctx: RequestContext) -> Reply:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sandbox.conventions.context import Reply, RequestContext
-from sandbox.handlers.listing import newest_first
+from sandbox.handlers.lookups import newest_first
 from sandbox.ids import new_id
 from sandbox.storage.metering import Meter
 

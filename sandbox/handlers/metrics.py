@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from sandbox.conventions.context import Reply, RequestContext
 from sandbox.domain.metrics import MetricQuery, compute, label, time_range
-from sandbox.errors import BadRequest, detail
+from sandbox.handlers.lookups import require_property
 from sandbox.storage.analytics import micros
 from sandbox.storage.base import iso
-
-PROPERTY_REQUIRED = "Missing required field: property (required for the {metric} metric)"
-
-
-def require_property(metric: str, prop: str | None, field: str = "property") -> None:
-    """BadRequest naming `field` when a metric other than count has no property."""
-    if metric != "count" and prop is None:
-        raise BadRequest(
-            PROPERTY_REQUIRED.format(metric=metric), details=[detail(field, "required")]
-        )
 
 
 def query_metrics(ctx: RequestContext) -> Reply:

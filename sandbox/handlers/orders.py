@@ -5,9 +5,7 @@ from __future__ import annotations
 from sandbox.conventions.context import Reply, RequestContext
 from sandbox.domain import payments
 from sandbox.errors import Conflict
-from sandbox.handlers import invoices
-from sandbox.handlers.deals import require_contact
-from sandbox.handlers.listing import newest_first
+from sandbox.handlers.lookups import follow_order, newest_first, require_contact
 from sandbox.ids import new_id
 from sandbox.storage.commerce import Order
 
@@ -53,6 +51,6 @@ def cancel_order(ctx: RequestContext) -> Reply:
     if reason := payments.cancel_refusal(order):
         raise Conflict(reason)
     order.status, order.updated_at = "canceled", ctx.now
-    invoices.follow_order(ctx, order)
+    follow_order(ctx, order)
     ctx.emit("order.canceled", order.to_api())
     return 200, order.to_api()

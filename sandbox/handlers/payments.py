@@ -5,9 +5,7 @@ from __future__ import annotations
 from sandbox.conventions.context import Reply, RequestContext
 from sandbox.domain import payments
 from sandbox.errors import Conflict, ValidationFailed, detail
-from sandbox.handlers import invoices
-from sandbox.handlers.listing import newest_first
-from sandbox.handlers.references import require_own
+from sandbox.handlers.lookups import follow_order, newest_first, require_own
 from sandbox.ids import new_id
 from sandbox.storage.commerce import Order, Payment, Refund
 
@@ -43,7 +41,7 @@ def create_payment(ctx: RequestContext) -> Reply:
         )
     payment = payments.charge_order(order, outcome, amount, id=new_id("pay"), **ctx.tenancy())
     ctx.session.add(payment)
-    invoices.follow_order(ctx, order)
+    follow_order(ctx, order)
     ctx.emit(f"payment.{payment.status}", payment.to_api())
     return 201, payment.to_api()
 

@@ -6,7 +6,7 @@ from sandbox.conventions.context import Reply, RequestContext
 from sandbox.conventions.pagination import page
 from sandbox.domain.metrics import parse_instant
 from sandbox.errors import ValidationFailed, detail
-from sandbox.handlers.websites import require_website
+from sandbox.handlers.lookups import require_website
 from sandbox.ids import new_id
 from sandbox.storage.analytics import Revenue
 

@@ -22,7 +22,7 @@ def reset_sandbox(ctx: RequestContext) -> Reply:
         if ctx.body
         else ctx.settings.get("seed", 0)
     )
-    fixtures.reset_company(ctx.session, ctx.company, seed)
+    fixtures.reset_company(ctx.session, ctx.company, seed, ctx.spec)
     return 200, {
         "company_id": ctx.company_id,
         "seed": seed,

@@ -10,8 +10,7 @@ from typing import Any
 from sandbox.conventions.context import Reply, RequestContext
 from sandbox.domain.sms import segments
 from sandbox.errors import ValidationFailed, detail
-from sandbox.handlers.deals import require_contact
-from sandbox.handlers.listing import newest_first
+from sandbox.handlers.lookups import newest_first, require_contact
 from sandbox.ids import new_id
 from sandbox.storage.messaging import SmsMessage
 

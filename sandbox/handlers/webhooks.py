@@ -18,7 +18,7 @@ from sandbox.domain import signing
 from sandbox.domain import webhooks as events
 from sandbox.domain.targets import SETTING, TargetPolicy, TargetRefused
 from sandbox.errors import Conflict, NotFound, ValidationFailed, detail
-from sandbox.handlers.listing import newest_first
+from sandbox.handlers.lookups import newest_first
 from sandbox.ids import new_id
 from sandbox.storage.webhooks import (
     DeliveryAttempt,

@@ -14,33 +14,6 @@ from sandbox.storage.base import iso
 
 PAGEVIEWS = ("pageview", "page_view")
 FIELDS = ("name", "domain", "currency")
-UNKNOWN_WEBSITE = "Field 'website_id' must be a website of this business"
-
-
-def unknown_website(website_id: str) -> ValidationFailed:
-    """The 422 for a `website_id` that is not a website of the caller's business."""
-    return ValidationFailed(
-        UNKNOWN_WEBSITE, details=[detail("website_id", "not_found", website_id)]
-    )
-
-
-def known_websites(ctx: RequestContext, ids: set[str]) -> set[str]:
-    """Those of `ids` that are websites of the caller's business."""
-    if not ids:
-        return set()
-    query = ctx.scoped(Website).with_only_columns(Website.id).where(Website.id.in_(ids))
-    return set(ctx.session.scalars(query))
-
-
-def require_website(ctx: RequestContext, website_id: str) -> Website:
-    """The website of the caller's business with that id; 422 (not 404) otherwise."""
-    website = ctx.session.get(Website, website_id)
-    if website is None or (website.company_id, website.business_id) != (
-        ctx.company_id,
-        ctx.business.id,
-    ):
-        raise unknown_website(website_id)
-    return website
 
 
 def list_websites(ctx: RequestContext) -> Reply:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response, request
+from werkzeug.exceptions import HTTPException
 
 from sandbox import docs
 from sandbox.config import SandboxConfig
@@ -16,11 +17,12 @@ from sandbox.conventions.ratelimit import RateLimiter
 from sandbox.domain import targets
 from sandbox.domain.delivery import DeliveryWorker
 from sandbox.domain.webhooks import RetryPolicy
+from sandbox.errors import ApiError
 from sandbox.fixtures import seed_if_empty
 from sandbox.handlers import HANDLERS
 from sandbox.http import cors, pipeline, routing
-from sandbox.http.call import Pipeline
-from sandbox.http.responses import json_response, to_json
+from sandbox.http.call import Pipeline, current_call
+from sandbox.http.responses import error_response, json_response, refusal, to_json
 from sandbox.spec import SPEC_PATH, Spec, load_spec
 from sandbox.storage.database import Database
 
@@ -38,7 +40,7 @@ def create_app(config: SandboxConfig) -> Flask:
     spec = load_spec(config.spec_path or SPEC_PATH)
     database = Database(config.database_url)
     database.create_schema()
-    seed_if_empty(database, config.seed)
+    seed_if_empty(database, config.seed, spec)
     shared = Pipeline(
         spec=spec,
         database=database,
@@ -60,7 +62,7 @@ def create_app(config: SandboxConfig) -> Flask:
     # Before the pipeline: the preflight is answered before `start` counts it, and the
     # CORS headers are added after DEPARTURE, to whatever response it settled on.
     cors.install(app, spec, config.cors_origins)
-    pipeline.install(app, shared)
+    _install_pipeline(app, shared)
     _install_extras(app, spec)
     if config.webhook_worker:
         start_webhook_worker(app, config)
@@ -74,6 +76,39 @@ def shutdown(app: Flask) -> None:
     shared = app.extensions["sandbox"]
     shared.request_log.close()
     shared.database.dispose()
+
+
+def _install_pipeline(app: Flask, shared: Pipeline) -> None:
+    """Run ARRIVAL before every request and DEPARTURE after (sandbox/http/pipeline.py),
+    and answer every error with the envelope."""
+    app.extensions["sandbox"] = shared
+    app.before_request(lambda: pipeline.start(shared))
+
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        return error_response(error, current_call().request_id)
+
+    @app.errorhandler(HTTPException)
+    def refused(error: HTTPException) -> Response:
+        answer = refusal(error, shared.spec.max_request_bytes)
+        return error_response(answer, current_call().request_id)
+
+    @app.errorhandler(Exception)
+    def unhandled(error: Exception) -> Response:
+        log.exception(
+            "unhandled error in %s %s (request %s)",
+            request.method,
+            request.path,
+            current_call().request_id,
+        )
+        return error_response(ApiError(), current_call().request_id)
+
+    @app.after_request
+    def depart(response: Response) -> Response:
+        call = current_call()
+        for stage in pipeline.DEPARTURE:
+            response = stage(shared, call, response)
+        return response
 
 
 def _judge(spec: Spec) -> ResponseJudge:
@@ -109,8 +144,8 @@ def _install_extras(app: Flask, spec: Spec) -> None:
             200,
             to_json(
                 {
-                    "name": f"{spec.raw.get('info', {}).get('title', 'API')} sandbox",
-                    "version": str(spec.raw.get("info", {}).get("version", "")),
+                    "name": f"{spec.title} sandbox",
+                    "version": spec.version,
                     "api": origin + spec.base_path,
                     "docs": origin + "/docs",
                     "openapi": origin + "/openapi.yaml",

@@ -18,7 +18,7 @@ from sandbox.conventions.validation import RequestValidator, ValidRequest
 from sandbox.ids import new_request_id
 from sandbox.spec import Operation, Spec
 from sandbox.storage.core import IdempotencyRecord
-from sandbox.storage.database import Database
+from sandbox.storage.database import Database, Transaction
 
 if TYPE_CHECKING:
     from sandbox.conventions.conformance import ResponseJudge
@@ -75,6 +75,30 @@ class Call:
     def request(self) -> ValidRequest:
         assert self.valid is not None, "validate runs first"
         return self.valid
+
+    def context(self, pipeline: Pipeline, transaction: Transaction) -> RequestContext:
+        """What the handler receives: this validated request inside `transaction`."""
+        valid, key = self.request, self.key
+        assert self.business is not None, "read_ahead runs first"
+        ctx = RequestContext(
+            operation=self.op,
+            spec=pipeline.spec,
+            transaction=transaction,
+            company_id=key.company_id,
+            business=self.business,
+            key=key,
+            path=valid.path,
+            query=valid.query,
+            headers=valid.headers,
+            body=valid.body,
+            request_id=self.request_id,
+            settings=pipeline.settings,
+            subscribers=self.subscribers,
+            item_errors=valid.item_errors,
+        )
+        if self.now is not None:
+            ctx.now = self.now
+        return ctx
 
     @property
     def idempotency_key(self) -> str | None:

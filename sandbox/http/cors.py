@@ -44,7 +44,7 @@ def request_headers(spec: Spec) -> list[str]:
         for p in op.parameters
         if p.get("in") == "header"
     }
-    for scheme in spec.raw.get("components", {}).get("securitySchemes", {}).values():
+    for scheme in spec.security_schemes.values():
         if scheme.get("type") == "http":
             names.add("Authorization")
         elif scheme.get("type") == "apiKey" and scheme.get("in") == "header":

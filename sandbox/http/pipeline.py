@@ -6,10 +6,10 @@
     TRANSACTION  in its transaction  (read_ahead first), replay_or_claim, handle
     DEPARTURE    every response      convention_headers, judge_response, log_request
 
-An `ApiError` raised by any stage (or a handler) is answered with the envelope by
-`install`'s error handlers, and that answer still passes DEPARTURE. Each stage is a
-small function of the shared `Pipeline` and the request's `Call` (sandbox/http/call.py);
-a TRANSACTION stage may answer (a replay does) by returning the response.
+An `ApiError` raised by any stage (or a handler) is answered with the envelope by the
+app's error handlers (sandbox/http/app.py), and that answer still passes DEPARTURE.
+Each stage is a small function of the shared `Pipeline` and the request's `Call`
+(sandbox/http/call.py); a TRANSACTION stage may answer (a replay does) by returning it.
 """
 
 from __future__ import annotations
@@ -18,16 +18,15 @@ import logging
 import time
 from collections.abc import Callable
 
-from flask import Flask, Response, g, request
+from flask import Response, g, request
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
 
 from sandbox.conventions import auth, clock, idempotency, request_body, requestlog
 from sandbox.conventions.context import RequestContext
 from sandbox.conventions.ratelimit import RateState
 from sandbox.errors import ApiError, Unauthorized
-from sandbox.http.call import Call, KeyTaken, Pipeline, current_call
-from sandbox.http.responses import error_response, json_response, refusal, to_json
+from sandbox.http.call import Call, KeyTaken, Pipeline
+from sandbox.http.responses import error_response, json_response, replayed, to_json
 from sandbox.ids import new_request_id
 from sandbox.storage import outbox, tenancy
 from sandbox.storage.database import Transaction
@@ -200,35 +199,11 @@ def _in_transaction(pipeline: Pipeline, call: Call) -> Response:
     write = call.op.method != "GET"
     database = pipeline.database
     with database.unit(write=write, read_first=first, keep_connection=True) as transaction:
-        ctx = _context(pipeline, call, transaction)
+        ctx = call.context(pipeline, transaction)
         for stage in TRANSACTION:
             if (response := stage(pipeline, call, ctx)) is not None:
                 return response
     raise AssertionError("the last TRANSACTION stage always answers")
-
-
-def _context(pipeline: Pipeline, call: Call, transaction: Transaction) -> RequestContext:
-    valid, key = call.request, call.key
-    assert call.business is not None, "read_ahead runs first"
-    ctx = RequestContext(
-        operation=call.op,
-        spec=pipeline.spec,
-        transaction=transaction,
-        company_id=key.company_id,
-        business=call.business,
-        key=key,
-        path=valid.path,
-        query=valid.query,
-        headers=valid.headers,
-        body=valid.body,
-        request_id=call.request_id,
-        settings=pipeline.settings,
-        subscribers=call.subscribers,
-        item_errors=valid.item_errors,
-    )
-    if call.now is not None:
-        ctx.now = call.now
-    return ctx
 
 
 def _replay_taken(pipeline: Pipeline, call: Call) -> Response:
@@ -248,12 +223,6 @@ def _replay_taken(pipeline: Pipeline, call: Call) -> Response:
     if replay is None:
         raise ApiError("Idempotency-Key is held by a request that failed; retry")
     return replayed(replay)
-
-
-def replayed(replay: idempotency.Replay) -> Response:
-    response = json_response(replay.status, replay.body)
-    response.headers[idempotency.REPLAY_HEADER] = "true"
-    return response
 
 
 # DEPARTURE
@@ -313,38 +282,3 @@ DEPARTURE: tuple[Callable[[Pipeline, Call, Response], Response], ...] = (
     judge_response,
     log_request,
 )
-
-
-# Errors
-
-
-def install(app: Flask, pipeline: Pipeline) -> None:
-    """Run ARRIVAL before every request, DEPARTURE after, and answer errors with the envelope."""
-    app.extensions["sandbox"] = pipeline
-    app.before_request(lambda: start(pipeline))
-
-    @app.errorhandler(ApiError)
-    def api_error(error: ApiError) -> Response:
-        return error_response(error, current_call().request_id)
-
-    @app.errorhandler(HTTPException)
-    def refused(error: HTTPException) -> Response:
-        answer = refusal(error, pipeline.spec.max_request_bytes)
-        return error_response(answer, current_call().request_id)
-
-    @app.errorhandler(Exception)
-    def unhandled(error: Exception) -> Response:
-        log.exception(
-            "unhandled error in %s %s (request %s)",
-            request.method,
-            request.path,
-            current_call().request_id,
-        )
-        return error_response(ApiError(), current_call().request_id)
-
-    @app.after_request
-    def depart(response: Response) -> Response:
-        call = current_call()
-        for stage in DEPARTURE:
-            response = stage(pipeline, call, response)
-        return response

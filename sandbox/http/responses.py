@@ -9,6 +9,7 @@ import orjson
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
+from sandbox.conventions import idempotency
 from sandbox.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, envelope
 
 
@@ -45,3 +46,10 @@ def refusal(error: HTTPException, max_request_bytes: int) -> ApiError:
     status = error.code or 500
     failure.status, failure.code = status, "bad_request" if status < 500 else "internal_error"
     return failure
+
+
+def replayed(replay: idempotency.Replay) -> Response:
+    """The stored response of an Idempotency-Key, marked as a replay."""
+    response = json_response(replay.status, replay.body)
+    response.headers[idempotency.REPLAY_HEADER] = "true"
+    return response

@@ -16,6 +16,7 @@ from sandbox.delivery_process import spawn
 from sandbox.delivery_process import stop as stop_delivery
 from sandbox.http.app import create_app, start_webhook_worker
 from sandbox.http.worker import EnvelopeWorker
+from sandbox.keys import fixture_keys, print_keys
 
 # A thread back from the database waits for the GIL until the running thread yields it,
 # by default after 5 ms. A writer waits so with SQLite's write lock held, and every other
@@ -51,7 +52,6 @@ class SandboxServer(BaseApplication):
 
 def banner(app: Flask, host: str, port: int, out: Any = sys.stdout) -> None:
     """The base URL, the test keys and a command to paste, printed at start."""
-    from sandbox.cli import fixture_keys, print_keys
 
     pipeline = app.extensions["sandbox"]
     database = pipeline.database

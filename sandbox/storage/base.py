@@ -6,11 +6,12 @@ import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import JSON, DateTime, Index, MetaData, String, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, DateTime, Index, MetaData, String, Table, TypeDecorator
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -93,7 +94,7 @@ class TenantOwned:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)  # maps the class: its table exists after this
-        table = cls.__table__  # type: ignore[attr-defined]
+        table = cls.__table__  # type: ignore[attr-defined]  # set by the mapping above
         Index(
             f"ix_{table.name}_newest",
             table.c.company_id,
@@ -128,3 +129,20 @@ def iso(value: datetime | None) -> str | None:
         value = value.astimezone(UTC)
     # orjson writes what `isoformat` does, with `Z` for UTC, in a quarter of the time.
     return orjson.dumps(value, option=orjson.OPT_UTC_Z)[1:-1].decode()
+
+
+def upsert(session: Session, target: Any) -> Any:
+    """The INSERT of the session's dialect (PostgreSQL's or SQLite's), the one that takes
+    `on_conflict_do_update` and `on_conflict_do_nothing`."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(target)
+
+
+def table_of(model: type) -> Table:
+    """The model's table (SQLAlchemy types `__table__` as any FROM clause)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]  # any mapped class has one
+
+
+def owner_of(row: Any) -> tuple[str, str]:
+    """The (company id, business id) of a resource's row."""
+    return row.company_id, row.business_id

@@ -109,7 +109,7 @@ class Database:
         # Writers of a SQLite file queue on the file lock (an in-memory one needs none).
         self._file_locked = self.writer_lock is not None and self._memory_lock is None
         # A read-only transaction sees one snapshot on every database (SQLite's always do).
-        reads = {"sandbox_write": False}
+        reads: dict[str, Any] = {"sandbox_write": False}
         if self.dialect == "postgresql":
             reads["isolation_level"] = "REPEATABLE READ"
         self._begin_options: dict[bool, dict[str, Any]] = {
@@ -168,7 +168,7 @@ class Database:
                     index.create(connection, checkfirst=True)
 
     @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+    def session(self, *, write: bool = True) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any exception.
 
         `write=False` promises the transaction only reads: on SQLite it then does not
@@ -185,7 +185,7 @@ class Database:
         read_first: Callable[[Transaction], None] | None = None,
         keep_connection: bool = False,
     ) -> Iterator[Transaction]:
-        """Like `transaction`, yielding the Transaction (its session opened on first use).
+        """Like `session`, yielding the Transaction (its session opened on first use).
 
         `read_first` runs in the transaction before the caller's work. Where writers queue
         for a lock (a SQLite file), a write transaction runs it in a read transaction of
@@ -250,7 +250,8 @@ class Database:
     @contextmanager
     def _writer(self, write: bool) -> Iterator[None]:
         if write and self._file_locked:
-            with self.writer_lock.held():  # type: ignore[union-attr]
+            assert self.writer_lock is not None  # a locked file has one
+            with self.writer_lock.held():
                 yield
         else:
             yield

@@ -53,7 +53,7 @@ class WriterLock:
 
     def __exit__(self, *_exc: object) -> None:
         try:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
+            fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
         finally:
             self._thread_lock.release()
 
@@ -215,7 +215,9 @@ class SharedCounters:
                 free = (offset, *head)
             if stalest is None or head[1] < stalest[2]:
                 stalest = (offset, *head)
-        return free or stalest  # type: ignore[return-value]
+        found = free or stalest
+        assert found is not None, "PROBES > 0: some entry was probed"
+        return found
 
 
 def sidecar(database_path: str, suffix: str) -> Path:

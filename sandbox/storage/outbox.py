@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Select, and_, bindparam, func, insert, or_, select, update
 
+from sandbox.storage.base import table_of
 from sandbox.storage.core import Company
 from sandbox.storage.database import Transaction
 from sandbox.storage.webhooks import DeliveryAttempt, Webhook, WebhookDelivery, WebhookEvent
@@ -65,7 +66,7 @@ class Job:
     clock_offset: timedelta
 
 
-_companies, _webhooks = Company.__table__, Webhook.__table__
+_companies, _webhooks = table_of(Company), table_of(Webhook)
 CLOCK_AND_SUBSCRIBERS = (
     select(_companies.c.clock_offset_seconds, _webhooks.c.id, _webhooks.c.events)
     .select_from(
@@ -98,13 +99,13 @@ def clock_and_subscribers(
     return rows[0][0] or 0, webhooks
 
 
-_deliveries = WebhookDelivery.__table__
+_deliveries = table_of(WebhookDelivery)
 _pending = _deliveries.c.status == "pending"
 _free = or_(_deliveries.c.lease_until.is_(None), _deliveries.c.lease_until < bindparam("real_now"))
 _chosen = _deliveries.c.id.in_(bindparam("ids", expanding=True))
 
 
-def _companies_with_pending() -> Select[tuple[str, int]]:
+def _companies_with_pending() -> Select[str, int]:
     """Each company with a pending delivery, and its clock offset: a skip scan of the
     due index (one seek per company), so its cost does not grow with the pending rows."""
     first = (
@@ -163,7 +164,7 @@ HELD = (
     .where(_chosen)
     .with_for_update()
 )
-ADD_ATTEMPT = insert(DeliveryAttempt.__table__)
+ADD_ATTEMPT = insert(table_of(DeliveryAttempt))
 MOVE_ON = (  # a recorded delivery's new state, released from its claim
     update(_deliveries)
     .where(_deliveries.c.id == bindparam("moved_id"))
@@ -181,7 +182,7 @@ def due(connection: Connection, real_now: datetime, limit: int) -> list[Due]:
     """Up to `limit` pending, unleased deliveries of each company due on its test clock,
     oldest first."""
     found = []
-    for company_id, offset in connection.execute(COMPANIES_WITH_PENDING).all():
+    for company_id, offset in connection.execute(COMPANIES_WITH_PENDING).tuples():
         company_now = real_now + timedelta(seconds=offset or 0)
         ids = connection.scalars(
             DUE,

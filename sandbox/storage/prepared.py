@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect
 from sqlalchemy.exc import DBAPIError, InvalidRequestError
-from sqlalchemy.sql.expression import Executable, ReturnsRows
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement, Executable, ReturnsRows
 
 Processor = Callable[[Any], Any] | None
 _MISSING = object()
@@ -30,11 +31,13 @@ class Prepared:
     """
 
     def __init__(self, statement: Executable, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
+        compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(dialect=dialect))
         self.sql = compiled.string
         if "POSTCOMPILE" in self.sql:
             raise ValueError("a statement with post-compiled parameters cannot be prepared")
         self._dialect = dialect
+        assert dialect.dbapi is not None, "a dialect of an engine has its driver"
+        self._errors: type[Exception] = dialect.dbapi.Error
         self._names: Sequence[str] | None = compiled.positiontup  # None: named paramstyle
         # (name in the SQL, key the caller gives it by, value if not given, processor)
         self._binds: list[tuple[str, str, Any, Processor]] = [
@@ -47,7 +50,9 @@ class Prepared:
             for name, bind in compiled.binds.items()
         ]
         columns = list(statement.exported_columns) if isinstance(statement, ReturnsRows) else []
-        self._record = namedtuple("Record", [c.key for c in columns], rename=True)  # type: ignore[misc]
+        # Its fields are the statement's columns, known only here (mypy wants literals).
+        fields = [c.key for c in columns]
+        self._record: Any = namedtuple("Record", fields, rename=True)  # type: ignore[misc]
         results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
         self._results = [(i, p) for i, p in enumerate(results) if p is not None]
 
@@ -65,31 +70,27 @@ class Prepared:
     def all(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
         """Every row of the statement run with `values`, as named tuples."""
         driver = connection.connection.driver_connection
+        assert driver is not None, "an open connection"
         parameters = self._parameters(values)
         try:
-            cursor = driver.cursor()  # type: ignore[union-attr]
+            cursor = driver.cursor()
             try:
                 cursor.execute(self.sql, parameters)
                 rows = cursor.fetchall() if cursor.description is not None else []
             finally:
                 cursor.close()
-        except self._dialect.dbapi.Error as error:  # type: ignore[union-attr]
-            raise DBAPIError.instance(
-                self.sql,
-                parameters,
-                error,
-                self._dialect.dbapi.Error,  # type: ignore[union-attr]
-            ) from error
+        except self._errors as error:
+            raise DBAPIError.instance(self.sql, parameters, error, self._errors) from error
         make = self._record._make
         if not self._results:
             return [make(row) for row in rows]
         records = []
         for row in rows:
-            values = list(row)
+            cells = list(row)
             for index, process in self._results:
-                if values[index] is not None:
-                    values[index] = process(values[index])
-            records.append(make(values))
+                if cells[index] is not None:
+                    cells[index] = process(cells[index])
+            records.append(make(cells))
         return records
 
 

@@ -11,14 +11,17 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import JSON, Insert, insert, inspect, null
+from sqlalchemy import JSON, Insert, insert, null
+from sqlalchemy.orm import Mapper, class_mapper
 from sqlalchemy.sql.elements import ColumnElement
+
+from sandbox.storage.base import table_of
 
 
 @functools.cache
 def columns_of(model: type) -> tuple[ColumnElement[Any], ...]:
     """The model's table columns, each labeled with its attribute name."""
-    return tuple(attr.columns[0].label(attr.key) for attr in inspect(model).mapper.column_attrs)
+    return tuple(attr.columns[0].label(attr.key) for attr in class_mapper(model).column_attrs)
 
 
 @functools.cache
@@ -28,12 +31,12 @@ def inserting(model: type) -> Insert:
     Its parameters are column names, one for every column (see `completed`); every
     column of the model has its attribute's name.
     """
-    mapper = inspect(model).mapper
+    mapper: Mapper[Any] = class_mapper(model)
     renamed = [a.key for a in mapper.column_attrs if a.key != a.columns[0].key]
     if renamed:
         raise TypeError(f"{model.__name__} names columns apart from attributes: {renamed}")
     _defaults(model)  # refuses defaults that only the database could apply
-    return insert(mapper.local_table).returning(*columns_of(model))
+    return insert(table_of(model)).returning(*columns_of(model))
 
 
 def completed(model: type, values: dict[str, Any]) -> dict[str, Any]:
@@ -49,8 +52,8 @@ def completed(model: type, values: dict[str, Any]) -> dict[str, Any]:
 @functools.cache
 def _defaults(model: type) -> tuple[tuple[str, Callable[[], Any]], ...]:
     makers = []
-    for column in inspect(model).mapper.local_table.columns:
-        default = column.default
+    for column in table_of(model).columns:
+        default: Any = column.default  # a ScalarElementColumnDefault or CallableColumnDefault
         if column.server_default is not None or (
             default is not None and not (default.is_scalar or default.is_callable)
         ):

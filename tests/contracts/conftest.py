@@ -80,9 +80,9 @@ def run_kit(
 
 def start_app(path: Path, rate_limit_scale: float) -> tuple[Any, list[dict[str, Any]]]:
     """A sandbox app on a fresh SQLite file, and its fixture keys."""
-    from sandbox.cli import fixture_keys
     from sandbox.config import SandboxConfig
     from sandbox.http.app import create_app
+    from sandbox.keys import fixture_keys
 
     config = SandboxConfig(
         database_url=f"sqlite:///{path}", rate_limit_scale=rate_limit_scale, webhook_worker=False

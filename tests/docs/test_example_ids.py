@@ -15,6 +15,7 @@ from sandbox.cli import main
 from sandbox.docs.example_ids import PICKS, lookup, picked, seeded
 from sandbox.docs.web import id_token, with_ids
 from sandbox.fixtures import seed_if_empty
+from sandbox.spec import load_spec
 from sandbox.storage.database import Database
 
 
@@ -22,12 +23,12 @@ from sandbox.storage.database import Database
 def database(tmp_path_factory: pytest.TempPathFactory) -> Database:
     database = Database(f"sqlite:///{tmp_path_factory.mktemp('ids')}/s.db")
     database.create_schema()
-    seed_if_empty(database, 42)
+    seed_if_empty(database, 42, load_spec())
     return database
 
 
 def scalar(database: Database, statement: str, **values: str) -> object:
-    with database.transaction(write=False) as session:
+    with database.session(write=False) as session:
         return session.connection().execute(text(statement), values).scalar()
 
 
@@ -62,8 +63,8 @@ def test_picks_are_rows_the_example_can_act_on(database: Database, pick: str, st
 
 
 def test_a_static_build_uses_the_ids_of_a_fresh_sandbox_of_its_seed(database: Database) -> None:
-    assert seeded(42) == picked(database)
-    assert seeded(7) != seeded(42)
+    assert seeded(42, load_spec()) == picked(database)
+    assert seeded(7, load_spec()) != seeded(42, load_spec())
 
 
 def test_lookup_prefers_the_operations_own_pick_then_the_fields_then_the_example():

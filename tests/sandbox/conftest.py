@@ -137,7 +137,7 @@ def client(app: Flask) -> FlaskClient:
 
 def keys_of(app: Flask) -> list[Key]:
     """Every fixture key, ordered by plan then label."""
-    with app.extensions["sandbox"].database.transaction() as session:
+    with app.extensions["sandbox"].database.session() as session:
         rows = session.execute(
             select(ApiKey, Company).join(Company, Company.id == ApiKey.company_id)
         ).all()

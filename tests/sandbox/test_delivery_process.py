@@ -22,9 +22,9 @@ from flask import Flask
 
 from sandbox.http.app import shutdown
 from tests.sandbox.conftest import BASE, build_app, key_for
+from tests.sandbox.helpers import create_webhook
+from tests.sandbox.receivers import Receiver
 from tests.sandbox.served import banner_key, serving
-from tests.sandbox.test_webhooks import create_webhook
-from tests.sandbox.test_webhooks_delivery import Receiver
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from sandbox.cli import fixture_keys
 from sandbox.fixtures import seed_if_empty
+from sandbox.keys import fixture_keys
+from sandbox.spec import load_spec
 from sandbox.storage import Base
 from sandbox.storage.core import Business, Company
 from sandbox.storage.database import Database
@@ -16,14 +17,14 @@ from sandbox.storage.database import Database
 def _seeded(path: Path, seed: int) -> Database:
     database = Database(f"sqlite:///{path}")
     database.create_schema()
-    seed_if_empty(database, seed)
+    seed_if_empty(database, seed, load_spec())
     return database
 
 
 def _snapshot(database: Database) -> dict[str, list[tuple]]:
     """Every table's ids (and key secrets), in id order."""
     out = {}
-    with database.transaction() as session:
+    with database.session() as session:
         for table in Base.metadata.sorted_tables:
             if "id" in table.c:
                 out[table.name] = [
@@ -51,7 +52,7 @@ def test_companies_plans_keys_and_businesses(tmp_path: Path) -> None:
         assert set(labels) == {"Full access", "Read only"}
         assert all(s.endswith(":read") for s in labels["Read only"]["scopes"])
         assert set(labels["Read only"]["scopes"]) < set(labels["Full access"]["scopes"])
-    with database.transaction() as session:
+    with database.session() as session:
         per_company = session.execute(
             select(Business.company_id, func.count()).group_by(Business.company_id)
         ).all()
@@ -62,7 +63,7 @@ def test_companies_plans_keys_and_businesses(tmp_path: Path) -> None:
 def test_every_tenant_table_has_data_for_every_company(tmp_path: Path) -> None:
     database = _seeded(tmp_path / "s.db", 42)
     empty = []
-    with database.transaction() as session:
+    with database.session() as session:
         companies = session.scalars(select(Company.id)).all()
         for table in Base.metadata.sorted_tables:
             if {"company_id", "business_id"} <= set(table.c.keys()):
