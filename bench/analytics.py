@@ -22,7 +22,7 @@ from sqlalchemy import String, func, insert, literal, literal_column, null, sele
 from sandbox.config import SandboxConfig
 from sandbox.domain.metrics import MetricQuery, compute
 from sandbox.http.app import create_app, shutdown
-from sandbox.storage import analytics
+from sandbox.storage import analytics, ingest
 from sandbox.storage.analytics import Event, EventRollup, EventValue, micros
 from sandbox.storage.base import UtcDateTime
 from sandbox.storage.core import ApiKey, Business, Company
@@ -107,7 +107,7 @@ def _rollups_from_rows(session: Any, of_events: Any, of_values: Any) -> None:
         .where(of_values)
         .group_by(ev.company_id, ev.business_id, ev.event, ev.property, hour(ev.ts), ev.website_id)
     )
-    columns = [*analytics.ROLLUP_KEY, "count", "total", "low", "high"]
+    columns = [*ingest.ROLLUP_KEY, "count", "total", "low", "high"]
     for statement in (counts, values):
         session.execute(insert(EventRollup.__table__).from_select(columns, statement))
 
