@@ -186,6 +186,10 @@ class DeliveryWorker:
             return []
         lease = timedelta(seconds=self.longest_attempt + LEASE_MARGIN_SECONDS)
         with self.database.unit() as unit:
+            outbox.lock(
+                unit.connection,
+                [a.delivery_id for a in finished] + [d.delivery_id for d in chosen],
+            )
             if finished:
                 for dropped in outbox.record(unit.connection, finished, self._after):
                     log.info(

@@ -134,8 +134,12 @@ def record_event(
     """Queue the event to each of `subscribers` (webhook id, event types) taking its type;
     nothing if none does (nobody would ever read the event)."""
     subscribed = [webhook_id for webhook_id, events in subscribers if event_type in events]
-    if subscribed:
-        queue(transaction, origin, event_type, data, subscribed)
+    if not subscribed:
+        return
+    event = event_row(origin, event_type, data)
+    transaction.add(WebhookEvent, event)
+    for webhook_id in subscribed:
+        transaction.add(WebhookDelivery, delivery_row(origin, webhook_id, event["id"], event_type))
 
 
 def sample_data(spec: Spec, event_type: str, webhook_id: str) -> dict[str, Any]:

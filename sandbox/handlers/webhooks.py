@@ -109,6 +109,8 @@ def delete_webhook(ctx: RequestContext) -> Reply:
     """204 once the webhook is gone with its deliveries (pending retries are dropped)."""
     webhook = ctx.get(Webhook, ctx.path["webhook_id"], "webhook")
     delivery_ids = select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == webhook.id)
+    # Row locks first, in id order, as the delivery worker takes them (no deadlock).
+    ctx.session.execute(delivery_ids.order_by(WebhookDelivery.id).with_for_update()).all()
     ctx.session.execute(
         delete(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(delivery_ids))
     )

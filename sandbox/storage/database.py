@@ -18,7 +18,7 @@ from sqlalchemy.sql.expression import Executable
 from sandbox.storage.base import Base, json_loads
 from sandbox.storage.locks import SharedCounters, WriterLock, sidecar
 from sandbox.storage.prepared import PreparedStatements
-from sandbox.storage.rows import completed, inserting
+from sandbox.storage.rows import adding, completed, inserting
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -70,6 +70,10 @@ class Transaction:
         """Write one new `model` row with a single prepared INSERT (no ORM unit of work);
         the row as stored (a named tuple), defaults applied."""
         return self.rows(inserting(model), completed(model, values))[0]
+
+    def add(self, model: type, values: dict[str, Any]) -> None:
+        """Write one new `model` row with a single prepared INSERT that returns nothing."""
+        self.rows(adding(model), completed(model, values))
 
     @property
     def session(self) -> Session:

@@ -159,11 +159,11 @@ JOBS = (
     .where(_chosen, _deliveries.c.lease_token == bindparam("claim_token"))
     .order_by(_deliveries.c.next_attempt_at, _deliveries.c.id)
 )
-HELD = (
-    select(_deliveries.c.id, _deliveries.c.attempt_count, _deliveries.c.lease_token)
-    .where(_chosen)
-    .with_for_update()
+HELD = select(_deliveries.c.id, _deliveries.c.attempt_count, _deliveries.c.lease_token).where(
+    _chosen
 )
+# Row locks in id order, as a reset takes them (sandbox/fixtures): no deadlock between them.
+LOCK = select(_deliveries.c.id).where(_chosen).order_by(_deliveries.c.id).with_for_update()
 ADD_ATTEMPT = insert(table_of(DeliveryAttempt))
 MOVE_ON = (  # a recorded delivery's new state, released from its claim
     update(_deliveries)
@@ -176,6 +176,15 @@ MOVE_ON = (  # a recorded delivery's new state, released from its claim
         lease_token=None,
     )
 )
+
+
+def lock(connection: Connection, delivery_ids: Iterable[str]) -> None:
+    """Lock these deliveries' rows until the transaction ends, in id order (first thing in
+    a transaction that records and claims, so that it waits for a reset, or a reset for it,
+    and neither for the other)."""
+    ids = sorted(set(delivery_ids))
+    if ids:
+        connection.execute(LOCK, {"ids": ids}).all()
 
 
 def due(connection: Connection, real_now: datetime, limit: int) -> list[Due]:

@@ -31,12 +31,18 @@ def inserting(model: type) -> Insert:
     Its parameters are column names, one for every column (see `completed`); every
     column of the model has its attribute's name.
     """
+    return adding(model).returning(*columns_of(model))
+
+
+@functools.cache
+def adding(model: type) -> Insert:
+    """An INSERT of one `model` row that returns nothing; parameters as `inserting`'s."""
     mapper: Mapper[Any] = class_mapper(model)
     renamed = [a.key for a in mapper.column_attrs if a.key != a.columns[0].key]
     if renamed:
         raise TypeError(f"{model.__name__} names columns apart from attributes: {renamed}")
     _defaults(model)  # refuses defaults that only the database could apply
-    return insert(table_of(model)).returning(*columns_of(model))
+    return insert(table_of(model))
 
 
 def completed(model: type, values: dict[str, Any]) -> dict[str, Any]:
