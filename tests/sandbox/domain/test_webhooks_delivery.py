@@ -1,4 +1,4 @@
-"""Webhook deliveries over real HTTP to a local receiver: signatures, retries, failures.
+"""Webhook deliveries over real HTTP to a local receiver: signatures, retries, the schedule.
 
 The receiver checks `X-Signature` exactly as the seed's Node.js snippet does (hex
 HMAC-SHA256 of the raw body with the secret) and answers 401 when it does not match.
@@ -7,81 +7,24 @@ HMAC-SHA256 of the raw body with the secret) and answers 401 when it does not ma
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
-from dataclasses import replace
-from datetime import datetime, timedelta
-from typing import Any
 
-import jsonschema_rs
-import pytest
-import yaml
-from flask import Flask
 from flask.testing import FlaskClient
 
 from sandbox.domain.delivery import DeliveryWorker
-from sandbox.domain.webhooks import RetryPolicy
-from sandbox.http.app import shutdown
-from sandbox.spec import SPEC_PATH, load_spec
-from sandbox.storage.base import utcnow
-from sandbox.storage.webhooks import WebhookDelivery
 
-from ..conftest import BASE, Key, build_app, key_for
-from ..helpers import create_webhook
+from ..conftest import BASE, Key
 from ..module_app import shared_app  # noqa: F401
 from ..receivers import Receiver
-
-POLICY = RetryPolicy.from_spec(load_spec())
-
-SPEC = yaml.safe_load(SPEC_PATH.read_text())
-SCHEDULE = SPEC["x-test-mode"]["webhook_retry_schedule_seconds"]
-TIMEOUT = SPEC["x-test-mode"]["webhook_timeout_seconds"]
-MAX_ATTEMPTS = SPEC["components"]["schemas"]["WebhookDelivery"]["properties"]["attempt_count"][
-    "maximum"
-]
-EVENT_SCHEMA = jsonschema_rs.validator_for(
-    {"components": SPEC["components"], "$ref": "#/components/schemas/WebhookEvent"}
+from .hooks import (
+    EVENT_SCHEMA,
+    MAX_ATTEMPTS,
+    SCHEDULE,
+    TIMEOUT,
+    advance,
+    at,
+    only_delivery,
+    subscribe,
 )
-
-
-@pytest.fixture
-def worker(app: Flask) -> DeliveryWorker:
-    """A worker on the app's database, run synchronously with `run_due`."""
-    return DeliveryWorker(app.extensions["sandbox"].database, POLICY)
-
-
-def _subscribe(
-    client: FlaskClient, key: Key, receiver: Receiver, events: list[str]
-) -> dict[str, Any]:
-    webhook = create_webhook(client, key, events, url=receiver.url)
-    receiver.secret = webhook["secret"]
-    return webhook
-
-
-def _only_delivery(client: FlaskClient, key: Key, webhook_id: str) -> dict[str, Any]:
-    items = client.get(f"{BASE}/webhooks/{webhook_id}/deliveries", headers=key.headers).json[
-        "items"
-    ]
-    assert len(items) == 1
-    return items[0]
-
-
-def _advance(client: FlaskClient, key: Key, seconds: int) -> None:
-    response = client.post(
-        f"{BASE}/sandbox/clock/advance", json={"seconds": seconds}, headers=key.headers
-    )
-    assert response.status_code == 200
-
-
-def _at(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_worker_takes_its_policy_from_the_spec(worker: DeliveryWorker) -> None:
@@ -94,14 +37,14 @@ def test_delivery_is_signed_and_carries_the_event(
     client: FlaskClient, key: Key, worker: DeliveryWorker
 ) -> None:
     with Receiver() as receiver:
-        webhook = _subscribe(client, key, receiver, ["contact.created"])
+        webhook = subscribe(client, key, receiver, ["contact.created"])
         contact = client.post(
             f"{BASE}/crm/contacts", json={"first_name": "Sig"}, headers=key.headers
         ).json
         worker.run_due()
     [received] = receiver.received
     assert received.signature_ok and received.signature_v2_ok
-    delivery = _only_delivery(client, key, webhook["id"])
+    delivery = only_delivery(client, key, webhook["id"])
     assert (delivery["status"], delivery["attempt_count"], delivery["next_attempt_at"]) == (
         "succeeded",
         1,
@@ -126,22 +69,22 @@ def test_a_wrong_secret_fails_the_check(
     client: FlaskClient, key: Key, worker: DeliveryWorker
 ) -> None:
     with Receiver() as receiver:
-        webhook = _subscribe(client, key, receiver, ["sms.logged"])
+        webhook = subscribe(client, key, receiver, ["sms.logged"])
         receiver.secret = "whsec_not_the_one"
         client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=key.headers)
         worker.run_due()
     assert not receiver.received[0].signature_ok
-    assert _only_delivery(client, key, webhook["id"])["attempts"][0]["status_code"] == 401
+    assert only_delivery(client, key, webhook["id"])["attempts"][0]["status_code"] == 401
 
 
 def test_retries_wait_for_the_test_clock_then_succeed(
     client: FlaskClient, key: Key, worker: DeliveryWorker
 ) -> None:
     with Receiver(statuses=[500, 200]) as receiver:
-        webhook = _subscribe(client, key, receiver, ["sms.logged"])
+        webhook = subscribe(client, key, receiver, ["sms.logged"])
         client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=key.headers)
         worker.run_due()
-        first = _only_delivery(client, key, webhook["id"])
+        first = only_delivery(client, key, webhook["id"])
         assert (first["status"], first["attempt_count"]) == ("pending", 1)
         assert first["attempts"][0] | {"attempted_at": None, "duration_ms": None} == {
             "number": 1,
@@ -150,24 +93,24 @@ def test_retries_wait_for_the_test_clock_then_succeed(
             "error": None,
             "duration_ms": None,
         }
-        tried_at = _at(first["attempts"][0]["attempted_at"])
-        assert (_at(first["next_attempt_at"]) - tried_at).total_seconds() == SCHEDULE[0]
-        _advance(client, key, SCHEDULE[0] - 5)
+        tried_at = at(first["attempts"][0]["attempted_at"])
+        assert (at(first["next_attempt_at"]) - tried_at).total_seconds() == SCHEDULE[0]
+        advance(client, key, SCHEDULE[0] - 5)
         worker.run_due()
         assert len(receiver.received) == 1  # not due yet on the test clock
-        _advance(client, key, 5)
+        advance(client, key, 5)
         worker.run_due()
     assert len(receiver.received) == 2
     assert all(r.signature_ok for r in receiver.received)
     assert receiver.received[0].body == receiver.received[1].body
-    done = _only_delivery(client, key, webhook["id"])
+    done = only_delivery(client, key, webhook["id"])
     assert (done["status"], done["attempt_count"], done["next_attempt_at"]) == (
         "succeeded",
         2,
         None,
     )
     assert [a["status_code"] for a in done["attempts"]] == [500, 200]
-    gap = (_at(done["attempts"][1]["attempted_at"]) - tried_at).total_seconds()
+    gap = (at(done["attempts"][1]["attempted_at"]) - tried_at).total_seconds()
     assert SCHEDULE[0] <= gap < SCHEDULE[0] + 5
 
 
@@ -175,19 +118,19 @@ def test_five_failures_follow_the_schedule_then_fail(
     client: FlaskClient, key: Key, worker: DeliveryWorker
 ) -> None:
     with Receiver(statuses=[503]) as receiver:
-        webhook = _subscribe(client, key, receiver, ["sms.logged"])
+        webhook = subscribe(client, key, receiver, ["sms.logged"])
         client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=key.headers)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             worker.run_due()
-            delivery = _only_delivery(client, key, webhook["id"])
+            delivery = only_delivery(client, key, webhook["id"])
             assert delivery["attempt_count"] == attempt
             if attempt < MAX_ATTEMPTS:
-                tried_at = _at(delivery["attempts"][-1]["attempted_at"])
-                assert (_at(delivery["next_attempt_at"]) - tried_at).total_seconds() == SCHEDULE[
+                tried_at = at(delivery["attempts"][-1]["attempted_at"])
+                assert (at(delivery["next_attempt_at"]) - tried_at).total_seconds() == SCHEDULE[
                     attempt - 1
                 ]
-                _advance(client, key, SCHEDULE[attempt - 1])
-        _advance(client, key, max(SCHEDULE))
+                advance(client, key, SCHEDULE[attempt - 1])
+        advance(client, key, max(SCHEDULE))
         worker.run_due()
     assert len(receiver.received) == MAX_ATTEMPTS
     assert (delivery["status"], delivery["next_attempt_at"]) == ("failed", None)
@@ -195,256 +138,3 @@ def test_five_failures_follow_the_schedule_then_fail(
     assert {a["status_code"] for a in delivery["attempts"]} == {503}
     url = f"{BASE}/webhooks/{webhook['id']}/deliveries?status=failed"
     assert [d["id"] for d in client.get(url, headers=key.headers).json["items"]] == [delivery["id"]]
-
-
-def test_a_receiver_that_is_down_keeps_the_record(
-    client: FlaskClient, key: Key, worker: DeliveryWorker
-) -> None:
-    url = f"http://127.0.0.1:{_free_port()}/hooks"
-    webhook = create_webhook(client, key, ["sms.logged"], url=url)
-    queued = client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=key.headers).json
-    worker.run_due()
-    delivery = client.get(
-        f"{BASE}/webhooks/{webhook['id']}/deliveries/{queued['id']}", headers=key.headers
-    ).json
-    assert (delivery["status"], delivery["attempt_count"]) == ("pending", 1)
-    attempt = delivery["attempts"][0]
-    assert attempt["status_code"] is None
-    assert "refused" in attempt["error"].lower()
-    assert delivery["next_attempt_at"] is not None
-
-
-def test_a_receiver_that_times_out_keeps_the_record(
-    client: FlaskClient, key: Key, app: Flask
-) -> None:
-    quick = DeliveryWorker(
-        app.extensions["sandbox"].database,
-        replace(POLICY, timeout_seconds=0.2),
-    )
-    with Receiver(delay=2.0) as receiver:
-        webhook = _subscribe(client, key, receiver, ["sms.logged"])
-        client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=key.headers)
-        started = time.perf_counter()
-        quick.run_due()
-        assert time.perf_counter() - started < 1.5
-    assert len(receiver.received) == 1
-    delivery = _only_delivery(client, key, webhook["id"])
-    assert delivery["status"] == "pending"
-    attempt = delivery["attempts"][0]
-    assert (attempt["status_code"], attempt["error"]) == (
-        None,
-        "No complete answer within 0.2 s",
-    )
-    assert attempt["duration_ms"] >= 200
-
-
-def test_a_deleted_webhook_gets_no_retry(
-    client: FlaskClient, key: Key, worker: DeliveryWorker
-) -> None:
-    with Receiver(statuses=[500]) as receiver:
-        webhook = _subscribe(client, key, receiver, ["sms.logged"])
-        client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=key.headers)
-        worker.run_due()
-        client.delete(f"{BASE}/webhooks/{webhook['id']}", headers=key.headers)
-        _advance(client, key, SCHEDULE[0])
-        worker.run_due()
-    assert len(receiver.received) == 1
-
-
-def test_concurrent_workers_deliver_each_once(client: FlaskClient, app: Flask) -> None:
-    builder = key_for(app, "builder")
-    database = app.extensions["sandbox"].database
-    with Receiver() as receiver:
-        webhook = _subscribe(client, builder, receiver, ["sms.logged"])
-        for _ in range(8):
-            client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=builder.headers)
-        workers = [DeliveryWorker(database, POLICY) for _ in range(3)]
-        threads = [threading.Thread(target=w.run_due) for w in workers]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    delivered = [r.headers["X-Delivery-Id"] for r in receiver.received]
-    assert len(delivered) == len(set(delivered)) == 8
-    items = client.get(f"{BASE}/webhooks/{webhook['id']}/deliveries", headers=builder.headers).json[
-        "items"
-    ]
-    assert {(d["status"], d["attempt_count"]) for d in items} == {("succeeded", 1)}
-
-
-def test_the_app_worker_delivers_in_the_background(database_url: str) -> None:
-    app = build_app(database_url, webhook_worker=True, webhook_poll_seconds=0.05)
-    try:
-        client, key = app.test_client(), key_for(app)
-        with Receiver(delay=0.5) as receiver:
-            webhook = _subscribe(client, key, receiver, ["contact.created"])
-            started = time.perf_counter()
-            client.post(f"{BASE}/crm/contacts", json={"first_name": "Bea"}, headers=key.headers)
-            answered = time.perf_counter()
-            deadline = answered + 5
-            while not receiver.received and time.perf_counter() < deadline:
-                time.sleep(0.01)
-            assert receiver.received, "the worker thread never delivered"
-            assert answered - started < 0.5  # the request never waits for the delivery
-            assert receiver.received[0].at - answered < 2
-            while _only_delivery(client, key, webhook["id"])["status"] == "pending":
-                assert time.perf_counter() < deadline
-                time.sleep(0.02)
-        assert _only_delivery(client, key, webhook["id"])["status"] == "succeeded"
-    finally:
-        shutdown(app)
-
-
-def test_a_leased_delivery_waits_for_its_lease(client: FlaskClient, key: Key, app: Flask) -> None:
-    database, worker = (
-        app.extensions["sandbox"].database,
-        DeliveryWorker(app.extensions["sandbox"].database, POLICY),
-    )
-    with Receiver() as receiver:
-        webhook = _subscribe(client, key, receiver, ["sms.logged"])
-        queued = client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=key.headers).json
-        with database.session() as session:  # as if another process held it mid-POST
-            held = session.get(WebhookDelivery, queued["id"])
-            held.lease_until, held.lease_token = utcnow() + timedelta(minutes=1), "another"
-        worker.run_due()
-        assert receiver.received == []
-        with database.session() as session:  # that process died: its lease lapses
-            session.get(WebhookDelivery, queued["id"]).lease_until = utcnow() - timedelta(seconds=1)
-        worker.run_due()
-    assert len(receiver.received) == 1
-    assert _only_delivery(client, key, webhook["id"])["status"] == "succeeded"
-
-
-class Dribbler:
-    """A receiver that reads each POST, then answers one byte at a time, `every` seconds
-    apart: every read is quick, the whole answer takes far longer than any deadline."""
-
-    ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
-
-    def __init__(self, every: float) -> None:
-        self.every = every
-        self.posts: list[bytes] = []
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/hooks"
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._dribble, args=(connection,), daemon=True).start()
-
-    def _dribble(self, connection: socket.socket) -> None:
-        with connection:
-            self.posts.append(connection.recv(65536))
-            for byte in self.ANSWER:
-                if self.stop.wait(self.every):
-                    return
-                try:
-                    connection.sendall(bytes([byte]))
-                except OSError:
-                    return
-
-    def __enter__(self) -> Dribbler:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.listener.close()
-
-
-def test_a_dribbling_receiver_is_cut_at_the_attempts_deadline(
-    client: FlaskClient, key: Key, app: Flask
-) -> None:
-    quick = DeliveryWorker(
-        app.extensions["sandbox"].database,
-        replace(POLICY, timeout_seconds=0.5),
-    )
-    with Dribbler(every=0.1) as receiver:  # each read within 0.5 s; the answer takes 3.8 s
-        webhook = create_webhook(client, key, ["sms.logged"], url=receiver.url)
-        client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=key.headers)
-        started = time.perf_counter()
-        quick.run_due()
-        elapsed = time.perf_counter() - started
-        assert elapsed < 2.0, elapsed  # before: the whole 3.8 s answer was waited for
-        assert len(receiver.posts) == 1
-        quick.run_due()  # not due again before its retry: no second POST
-        assert len(receiver.posts) == 1
-        _advance(client, key, SCHEDULE[0])
-        quick.run_due()
-        assert len(receiver.posts) == 2  # one POST per scheduled attempt
-    delivery = _only_delivery(client, key, webhook["id"])
-    assert (delivery["status"], delivery["attempt_count"]) == ("pending", 2)
-    for attempt in delivery["attempts"]:
-        assert (attempt["status_code"], attempt["error"]) == (
-            None,
-            "No complete answer within 0.5 s",
-        )
-
-
-class BlackHole:
-    """A receiver that takes each connection and never answers."""
-
-    def __init__(self) -> None:
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
-        self.held: list[socket.socket] = []
-        self.thread = threading.Thread(target=self._take, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/hooks"
-
-    def _take(self) -> None:
-        while True:
-            try:
-                self.held.append(self.listener.accept()[0])
-            except OSError:
-                return
-
-    def __enter__(self) -> BlackHole:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.listener.close()
-        for connection in self.held:
-            connection.close()
-
-
-def test_one_companys_dead_receivers_do_not_delay_another_company(
-    client: FlaskClient, app: Flask
-) -> None:
-    slow_company, other_company = key_for(app, "builder"), key_for(app, "professional")
-    worker = DeliveryWorker(
-        app.extensions["sandbox"].database,
-        replace(POLICY, timeout_seconds=5),
-        poll_seconds=0.05,
-    )
-    with BlackHole() as hole, Receiver() as receiver:
-        for _ in range(16):
-            webhook = create_webhook(client, slow_company, ["sms.logged"], url=hole.url)
-            client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=slow_company.headers)
-        worker.start()
-        try:
-            time.sleep(0.5)  # the slow company's attempts are in flight, waiting
-            webhook = _subscribe(client, other_company, receiver, ["sms.logged"])
-            sent = time.perf_counter()
-            client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=other_company.headers)
-            while not receiver.received and time.perf_counter() - sent < 10:
-                time.sleep(0.01)
-            assert receiver.received, "the other company's delivery never came"
-            # before: 16 attempts of 5 s went first, one after another
-            assert receiver.received[0].at - sent < 2
-        finally:
-            worker.stop()

@@ -1,0 +1,64 @@
+"""What the webhook delivery tests share: the spec's schedule, a worker on the app's
+database, and steps on the API (subscribe a receiver, read a delivery, advance the clock)."""
+
+from __future__ import annotations
+
+import socket
+from datetime import datetime
+from typing import Any
+
+import jsonschema_rs
+import yaml
+from flask.testing import FlaskClient
+
+from sandbox.domain.webhooks import RetryPolicy
+from sandbox.spec import SPEC_PATH, load_spec
+
+from ..conftest import BASE, Key
+from ..helpers import create_webhook
+from ..receivers import Receiver
+
+POLICY = RetryPolicy.from_spec(load_spec())
+
+SPEC = yaml.safe_load(SPEC_PATH.read_text())
+SCHEDULE = SPEC["x-test-mode"]["webhook_retry_schedule_seconds"]
+TIMEOUT = SPEC["x-test-mode"]["webhook_timeout_seconds"]
+MAX_ATTEMPTS = SPEC["components"]["schemas"]["WebhookDelivery"]["properties"]["attempt_count"][
+    "maximum"
+]
+EVENT_SCHEMA = jsonschema_rs.validator_for(
+    {"components": SPEC["components"], "$ref": "#/components/schemas/WebhookEvent"}
+)
+
+
+def subscribe(
+    client: FlaskClient, key: Key, receiver: Receiver, events: list[str]
+) -> dict[str, Any]:
+    webhook = create_webhook(client, key, events, url=receiver.url)
+    receiver.secret = webhook["secret"]
+    return webhook
+
+
+def only_delivery(client: FlaskClient, key: Key, webhook_id: str) -> dict[str, Any]:
+    items = client.get(f"{BASE}/webhooks/{webhook_id}/deliveries", headers=key.headers).json[
+        "items"
+    ]
+    assert len(items) == 1
+    return items[0]
+
+
+def advance(client: FlaskClient, key: Key, seconds: int) -> None:
+    response = client.post(
+        f"{BASE}/sandbox/clock/advance", json={"seconds": seconds}, headers=key.headers
+    )
+    assert response.status_code == 200
+
+
+def at(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
