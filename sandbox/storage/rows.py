@@ -31,7 +31,10 @@ def inserting(model: type) -> Insert:
     Its parameters are column names, one for every column (see `completed`); every
     column of the model has its attribute's name.
     """
-    return adding(model).returning(*columns_of(model))
+    adding(model)  # checks the model
+    # A statement of its own: `returning()` on `adding`'s copies what it memoized
+    # (its columns, none).
+    return insert(table_of(model)).returning(*columns_of(model))
 
 
 @functools.cache

@@ -123,3 +123,17 @@ def test_a_prepared_insert_stores_what_leaving_columns_out_stores(database: Data
 def test_an_insert_refuses_a_model_with_a_default_only_sql_applies() -> None:
     with pytest.raises(TypeError, match="_Stamped.at"):
         inserting(_Stamped)
+
+
+def test_an_insert_returning_keeps_its_columns_beside_one_returning_nothing() -> None:
+    from sandbox.storage.database import Database
+    from sandbox.storage.rows import adding, inserting
+    from sandbox.storage.webhooks import WebhookEvent
+
+    database = Database(":memory:")
+    try:
+        assert database.prepared(adding(WebhookEvent))._record._fields == ()
+        fields = database.prepared(inserting(WebhookEvent))._record._fields
+        assert fields == ("id", "type", "body", "company_id", "business_id", "created_at")
+    finally:
+        database.dispose()
