@@ -112,11 +112,13 @@ class RateState:
 
 
 def state_of(limit: int, tally: Tally) -> RateState:
-    """The state a request leaves its bucket in, from what it found there."""
+    """The state a request leaves its bucket in, from what it found there.
+
+    A refused request says 0 remaining, even when a request counted beside it has given
+    its count back since (on a server database the two are separate statements)."""
     reset = tally.freeing + SPAN
-    return RateState(
-        limit, max(0, limit - tally.used), reset, not tally.admitted, max(1, reset - tally.second)
-    )
+    remaining = max(0, limit - tally.used) if tally.admitted else 0
+    return RateState(limit, remaining, reset, not tally.admitted, max(1, reset - tally.second))
 
 
 class RateLimiter:
