@@ -93,11 +93,6 @@ class _Watchdog:
 _watchdog = _Watchdog()
 
 
-class _HTTPConnection(http.client.HTTPConnection):
-    """A connection to one checked address (`socket.create_connection` is looked up at
-    connect time, so a test can watch every connection made)."""
-
-
 class _HTTPSConnection(http.client.HTTPSConnection):
     """A TLS connection to one checked address, naming the server `server_name`."""
 
@@ -130,7 +125,8 @@ def _connection(
         return _HTTPSConnection(
             address.compressed, port, server_name=target.host, context=tls, timeout=timeout
         )
-    return _HTTPConnection(address.compressed, port, timeout=timeout)
+    # `socket.create_connection` is looked up at connect time: tests can watch every one.
+    return http.client.HTTPConnection(address.compressed, port, timeout=timeout)
 
 
 def post(

@@ -22,7 +22,7 @@ from flask import Response, g, request
 from sqlalchemy.exc import IntegrityError
 
 from sandbox.conventions import auth, clock, idempotency, request_body, requestlog
-from sandbox.conventions.context import RequestContext
+from sandbox.conventions.context import RequestContext, clock_now
 from sandbox.conventions.ratelimit import RateState
 from sandbox.errors import ApiError, Unauthorized
 from sandbox.http.call import Call, KeyTaken, Pipeline
@@ -210,9 +210,7 @@ def _replay_taken(pipeline: Pipeline, call: Call) -> Response:
     """The response of the request that holds the key, once it has committed."""
     company_id = call.key.company_id
     with pipeline.database.unit() as transaction:
-        now = clock.now_of(transaction.connection, company_id)
-        if now is None:
-            raise Unauthorized(auth.UNKNOWN)
+        now = clock_now(transaction.connection, company_id)
         replay = idempotency.stored_response(
             transaction.session,
             company_id,

@@ -12,13 +12,10 @@ from flask.testing import FlaskClient
 from sandbox.spec import SPEC_PATH
 
 from ..conftest import BASE, Key
-from ..helpers import create_order, pay
+from ..helpers import DECLINED, METHODS, SUCCEEDS, create_order, pay
 from ..module_app import shared_app  # noqa: F401
 
 SPEC = yaml.safe_load(SPEC_PATH.read_text())
-METHODS = SPEC["x-test-mode"]["payment_methods"]
-SUCCEEDS = next(m["value"] for m in METHODS if m["outcome"] == "succeeded")
-DECLINED = next(m["value"] for m in METHODS if m["failure_code"] == "card_declined")
 
 
 def refund(client: FlaskClient, key: Key, payment_id: str, **body: Any) -> Any:

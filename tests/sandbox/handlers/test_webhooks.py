@@ -15,12 +15,10 @@ from sandbox.storage.database import Database
 from sandbox.storage.webhooks import WebhookDelivery, WebhookEvent
 
 from ..conftest import BASE, Key
-from ..helpers import DECLINED, create_order, create_webhook, pay
+from ..helpers import DECLINED, EVENT_TYPES, create_order, create_webhook, pay
 from ..module_app import shared_app  # noqa: F401
 
 SPEC = yaml.safe_load(SPEC_PATH.read_text())
-EVENT_TYPES = SPEC["components"]["schemas"]["WebhookEventType"]["enum"]
-URL = "http://127.0.0.1:9/tests"
 
 
 def deliveries(
