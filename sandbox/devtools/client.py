@@ -3,6 +3,7 @@ of a refused request surfaced as `ApiFailure`, no answer at all as `Unreachable`
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,9 @@ from sandbox.spec import Operation
 
 CONNECT_SECONDS, READ_SECONDS = 3.0, 15.0
 DEFAULT_TIMEOUT = (CONNECT_SECONDS, READ_SECONDS)
+# A 429 is waited out (its Retry-After) and the request sent again, this many times, when
+# the wait is no longer than a rate-limit window (61 s); past that it is an ApiFailure.
+WAITS_ON_429, LONGEST_WAIT = 2, 61.0
 
 
 class Unreachable(Exception):
@@ -110,12 +114,30 @@ class Client:
         json: Any = None,
         headers: dict[str, str] | None = None,
     ) -> Response:
-        """The 2xx answer to one request.
+        """The 2xx answer to one request; a 429 is waited out and sent again (see WAITS_ON_429).
 
         Raises ApiFailure for any other status, Unreachable when nothing answers.
         """
         sent = {"Authorization": f"Bearer {self.key}", "Accept": "application/json"}
         sent.update(headers or {})
+        for _ in range(WAITS_ON_429):
+            try:
+                return self._send(method, path, params, json, sent)
+            except ApiFailure as failure:
+                wait = failure.retry_after
+                if failure.status != 429 or wait is None or wait > LONGEST_WAIT:
+                    raise
+                time.sleep(wait)
+        return self._send(method, path, params, json, sent)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        json: Any,
+        sent: dict[str, str],
+    ) -> Response:
         try:
             answer = self.session.request(
                 method,

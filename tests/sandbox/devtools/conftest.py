@@ -1,0 +1,75 @@
+"""A real `sandbox serve` for the devtools to drive, and the CLI run as users run it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import requests
+
+from tests.sandbox.served import banner_key, serving
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Served:
+    """A served sandbox: its port, its database and the banner's full-access key."""
+
+    port: int
+    db_url: str
+    key: str
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v1"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The JSON of a 2xx answer (asserted) to a request with the key."""
+        headers = {"Authorization": f"Bearer {self.key}"}
+        response = requests.request(
+            method, self.base_url + path, headers=headers, timeout=10, **kwargs
+        )
+        assert response.ok, response.text
+        return response.json()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Served]:
+    """One strict `sandbox serve` on a copy of the seeded SQLite file, for a whole module."""
+    path = tmp_path_factory.mktemp("devtools") / "sandbox.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    with serving(url, "--strict") as (port, lines):
+        yield Served(port, url, banner_key(lines))
+
+
+def sandbox_command(*args: str) -> list[str]:
+    """The `sandbox` command line, run with this interpreter and the code under test."""
+    return [sys.executable, "-m", "sandbox.cli", *args]
+
+
+def run_sandbox(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        sandbox_command(*args), capture_output=True, text=True, timeout=timeout, env=os.environ
+    )
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 15.0) -> T:
+    """The first truthy result of `probe`, polled until `timeout` (AssertionError then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"nothing after {timeout} s")
+        time.sleep(0.05)
