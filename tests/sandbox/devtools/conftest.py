@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import pytest
 import requests
@@ -73,3 +76,66 @@ def eventually(probe: Callable[[], T | None], timeout: float = 15.0) -> T:
         if time.monotonic() > deadline:
             raise AssertionError(f"nothing after {timeout} s")
         time.sleep(0.05)
+
+
+class Listening:
+    """`sandbox listen` in a child process; its output lines gathered as they come."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            sandbox_command("listen", *args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ,
+        )
+        self.lines: list[str] = []
+        self.errors: list[str] = []
+        self._readers = [
+            threading.Thread(target=self._gather, args=(self.process.stdout, self.lines)),
+            threading.Thread(target=self._gather, args=(self.process.stderr, self.errors)),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    @staticmethod
+    def _gather(stream: IO[str], into: list[str]) -> None:
+        for line in stream:
+            into.append(line.rstrip("\n"))
+
+    def line(self, pattern: str, timeout: float = 30.0) -> re.Match[str]:
+        """The first output line matching `pattern`, waiting for it."""
+
+        def find() -> re.Match[str] | None:
+            if self.process.poll() is not None and not any(
+                re.search(pattern, line) for line in self.lines
+            ):
+                raise AssertionError(f"listen exited: {self.lines} {self.errors}")
+            return next((m for line in self.lines if (m := re.search(pattern, line))), None)
+
+        return eventually(find, timeout)
+
+    @property
+    def secret(self) -> str:
+        return self.line(r"Signing secret: (whsec_\w+)")[1]
+
+    def ready(self) -> str:
+        """The event id the listener follows from, once it is ready."""
+        return self.line(r"^Ready: forwarding events after (\S+)\.")[1]
+
+    def stop(self, signal_number: int = signal.SIGINT) -> int:
+        """Its exit status after `signal_number`."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal_number)
+        status = self.process.wait(timeout=20)
+        for reader in self._readers:
+            reader.join(timeout=5)
+        return status
+
+    def __enter__(self) -> Listening:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.stop()
