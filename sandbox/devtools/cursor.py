@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-# A write transaction of the sandbox commits well within this (a request's whole time
-# budget is seconds); an event ordered before one seen this long ago is visible by now.
-SETTLE_SECONDS = 5.0
+# The sandbox orders events by (created_at, id), created_at being the time its request
+# began; the request's transaction commits well within this even when it queued for a
+# lock, so an event ordered before one seen this long ago is visible by now. Each poll
+# asks again for what this many seconds brought: cheap at a sandbox's volumes.
+SETTLE_SECONDS = 10.0
 
 
 class Cursor:
