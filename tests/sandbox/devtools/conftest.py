@@ -55,6 +55,25 @@ def served(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
         yield Served(port, url, banner_key(lines))
 
 
+def events_after(base_url: str, key: str, anchor: str | None) -> list[dict[str, Any]]:
+    """Every event recorded after `anchor` (listWebhookEvents, every page), oldest first;
+    without an anchor, the newest one alone."""
+    events: list[dict[str, Any]] = []
+    while True:
+        params = {"limit": 200, "offset": len(events)} if anchor else {"limit": 1}
+        response = requests.get(
+            f"{base_url}/sandbox/webhook-events",
+            params={**params, **({"after": anchor} if anchor else {})},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=10,
+        )
+        assert response.ok, response.text
+        page = response.json()
+        events.extend(page["items"])
+        if not anchor or not page["has_more"]:
+            return events
+
+
 def sandbox_command(*args: str) -> list[str]:
     """The `sandbox` command line, run with this interpreter and the code under test."""
     return [sys.executable, "-m", "sandbox.cli", *args]
@@ -130,6 +149,8 @@ class Listening:
         status = self.process.wait(timeout=20)
         for reader in self._readers:
             reader.join(timeout=5)
+        for stream in (self.process.stdout, self.process.stderr):
+            stream.close()  # type: ignore[union-attr]
         return status
 
     def __enter__(self) -> Listening:

@@ -16,7 +16,7 @@ from sandbox.devtools.trigger import TriggerFailed, parse_setting
 from sandbox.spec import load_spec
 from tests.sandbox.receivers import Receiver
 
-from .conftest import Served, eventually
+from .conftest import Served, events_after, eventually
 
 SPEC = load_spec()
 EXPECT = re.compile(r"^Expect (?P<event>\S+)(?: about (?P<subject>\S+)|: event (?P<id>\S+))$")
@@ -118,9 +118,7 @@ def delivered(receiver: Receiver, event_type: str, expect: re.Match[str]) -> dic
     def find() -> dict[str, Any] | None:
         for received in receiver.received:
             event = json.loads(received.body)
-            if event["type"] != event_type:
-                continue
-            if event["id"] == expect["id"] or event["data"].get("id") == expect["subject"]:
+            if about(event, expect):
                 assert received.signature_ok and received.signature_v2_ok
                 return event
         return None
@@ -128,11 +126,19 @@ def delivered(receiver: Receiver, event_type: str, expect: re.Match[str]) -> dic
     return eventually(find)
 
 
+def about(event: dict[str, Any], expect: re.Match[str]) -> bool:
+    """Whether `event` is the one an `Expect …` line names."""
+    if event["type"] != expect["event"]:
+        return False
+    return bool(event["id"] == expect["id"] or event["data"].get("id") == expect["subject"])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("event_type", list(RECIPES))
 def test_each_recipe_makes_its_event_happen(
     served: Served, receiver: Receiver, capsys: pytest.CaptureFixture[str], event_type: str
 ) -> None:
+    (newest,) = events_after(served.base_url, served.key, None)
     lines = trigger(served, capsys, event_type)
     assert lines[0].startswith(f"Triggering {event_type}: ")
     calls = lines[1:-1]
@@ -140,7 +146,9 @@ def test_each_recipe_makes_its_event_happen(
     assert all(re.match(r"^  (GET|POST|PATCH|DELETE) +/\S+ +2\d\d\b", call) for call in calls)
     expect = EXPECT.match(lines[-1])
     assert expect and expect["event"] == event_type, lines[-1]
-    delivered(receiver, event_type, expect)
+    recorded = events_after(served.base_url, served.key, newest["id"])
+    assert [e for e in recorded if about(e, expect)], recorded  # the sandbox recorded it
+    delivered(receiver, event_type, expect)  # and delivered it to the subscription
 
 
 @pytest.mark.slow
