@@ -1,7 +1,8 @@
 """`sandbox listen`: forward every event of a key's company to a local URL, as a delivery.
 
-Events come from polling `listWebhookEvents` (unmetered, so a poll every half second costs
-nothing against the rate limit); `Cursor` decides what to ask `after` and what is new.
+Events come from polling `listWebhookEvents` (`x-unmetered`: a poll every half second counts
+in the key's bucket for sandbox tools, not against its plan's rate limit); `Cursor`
+decides what to ask `after` and what is new.
 Each new event is POSTed once to the forward URL with the body and headers a real
 delivery has, signed with a secret derived from the key (`listen_secret`). A forward that
 fails is reported on its line and not retried: the next event goes on.
