@@ -1,0 +1,102 @@
+"""The inspector's request log and webhook events: filters, a request opened to its
+headers and bodies, an event's deliveries with every attempt, and Resend."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+
+from sandbox.domain.delivery import DeliveryWorker
+
+from ..conftest import BASE, Key
+from ..helpers import create_webhook
+from ..receivers import Receiver
+from .conftest import fragment, ids, text
+
+
+def test_the_list_is_newest_first_and_filters_as_asked(client: FlaskClient, key: Key) -> None:
+    ok = client.get(f"{BASE}/crm/contacts?limit=1", headers=key.headers)
+    missing = client.get(f"{BASE}/crm/contacts/con_nope", headers=key.headers)
+    created = client.post(f"{BASE}/crm/contacts", json={"first_name": "Ann"}, headers=key.headers)
+    assert (ok.status_code, missing.status_code, created.status_code) == (200, 404, 201)
+    order = [r.headers["X-Request-Id"] for r in (created, missing, ok)]
+
+    def shown(query: str = "") -> list[str]:
+        page = fragment(client, key, f"/requests{query}")
+        assert page.status_code == 200, text(page)
+        return re.findall(r'data-request-id="([^"]+)"', page.get_data(as_text=True))
+
+    assert shown() == order
+    assert shown("?status_class=4xx") == [order[1]]
+    assert shown("?status_class=2xx") == [order[0], order[2]]
+    assert shown("?operation_id=createContact") == [order[0]]
+    assert shown(f"?request_id={order[2]}") == [order[2]]
+    assert shown("?status_class=5xx") == []
+    assert "No requests yet" in text(fragment(client, key, "/requests?status_class=5xx"))
+
+
+def test_a_request_opens_to_its_headers_and_bodies(client: FlaskClient, key: Key) -> None:
+    created = client.post(
+        f"{BASE}/crm/contacts",
+        json={"first_name": "Bea", "last_name": "Okafor"},
+        headers={**key.headers, "X-Trace": "inspector-test"},
+    )
+    assert created.status_code == 201
+    listing = fragment(client, key, "/requests")
+    entry_id = ids(listing)[0]
+    assert entry_id.startswith("rlg_")
+
+    detail = fragment(client, key, f"/requests/{entry_id}")
+    assert detail.status_code == 200
+    shown = text(detail)
+    assert "POST /api/v1/crm/contacts" in shown
+    assert created.headers["X-Request-Id"] in shown
+    assert "inspector-test" in shown  # a request header
+    assert '"last_name": "Okafor"' in shown  # the request body, indented
+    assert created.json["id"] in shown  # the response body
+    assert "application/json" in shown  # a response header
+    assert key.secret not in detail.get_data(as_text=True)  # Authorization is masked
+
+
+def test_resend_queues_an_attempt_the_worker_makes(
+    client: FlaskClient, key: Key, worker: DeliveryWorker
+) -> None:
+    with Receiver(statuses=(500, 200)) as receiver:
+        webhook = create_webhook(client, key, ["contact.created"], url=receiver.url)
+        receiver.secret = webhook["secret"]
+        contact = client.post(
+            f"{BASE}/crm/contacts", json={"first_name": "Cy"}, headers=key.headers
+        )
+        assert contact.status_code == 201
+        assert worker.run_due() == 1
+
+        events = fragment(client, key, "/events")
+        assert events.status_code == 200
+        event_id = ids(events)[0]
+        assert "contact.created" in text(events)
+        event = fragment(client, key, f"/events/{event_id}")
+        assert contact.json["id"] in text(event)  # the payload
+        delivery_id = re.findall(r'data-id="(dlv_[^"]+)"', event.get_data(as_text=True))
+        assert len(delivery_id) == 1
+        assert event.get_data(as_text=True).count('class="attempt"') == 1
+        assert re.search(r"\b500\b", text(event))
+
+        resent = fragment(client, key, f"/deliveries/{delivery_id[0]}/resend", form={})
+        assert resent.status_code == 200
+        assert "pending" in text(resent)
+        assert worker.run_due() == 1
+        assert len(receiver.received) == 2
+        assert receiver.received[1].signature_ok
+
+    after = fragment(client, key, f"/events/{event_id}")
+    page = after.get_data(as_text=True)
+    assert page.count('class="attempt"') == 2
+    assert re.search(r"\b200\b", text(after))
+    assert "succeeded" in text(after)
+
+
+def test_resend_of_an_unknown_delivery_is_the_apis_404(client: FlaskClient, key: Key) -> None:
+    answer = fragment(client, key, "/deliveries/dlv_nothing/resend", form={})
+    assert answer.status_code == 404
+    assert "404 not_found" in text(answer)
