@@ -10,6 +10,9 @@
   function refresh() { htmx.trigger(document.body, "inspect:refresh"); }
 
   // Fragments of every status are shown: a refusal is a readable message, not a failure.
+  // New rows answer clicks at once: no settle delay (no transitions here), during which
+  // htmx has not yet read the attributes of what it swapped in.
+  htmx.config.defaultSettleDelay = 0;
   htmx.config.responseHandling = [
     { code: "204", swap: false },
     { code: "...", swap: true, error: false },

@@ -153,7 +153,7 @@ def test_a_flooded_key_is_told_so(sqlite_url: str) -> None:
 
 
 def test_everything_shown_is_escaped(client: FlaskClient, key: Key) -> None:
-    name = '<script>alert("x")</script>'
+    name = "<script>alert(1)</script>"
     created = client.post(
         f"{BASE}/crm/contacts", json={"first_name": name, "last_name": "Q"}, headers=key.headers
     )
