@@ -49,7 +49,8 @@ class Answer:
 
 def spec() -> Spec:
     """The spec of the app serving this request."""
-    return current_app.extensions["sandbox"].spec  # type: ignore[no-any-return]
+    served: Spec = current_app.extensions["sandbox"].spec
+    return served
 
 
 def api_path(operation_id: str, path_args: Mapping[str, str] | None = None) -> str:
@@ -76,7 +77,7 @@ def call(
     API error: a 4xx or 5xx is an `Answer` like any other.
     """
     operation = spec().operations[operation_id]
-    headers = {name: request.headers[name] for name in FORWARDED if name in request.headers}
+    headers = [(name, request.headers[name]) for name in FORWARDED if name in request.headers]
     builder = EnvironBuilder(
         path=api_path(operation_id, path_args),
         method=operation.method,

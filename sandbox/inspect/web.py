@@ -24,7 +24,7 @@ from sandbox.inspect.fragments import HELPERS, HTML, refused, show
 
 HTMX_VERSION = "2.0.11"
 # What each advance button asks advanceTestClock for (ClockAdvance: seconds, days or to).
-STEPS = {"hour": {"seconds": 3600}, "day": {"days": 1}}
+STEPS: dict[str, dict[str, int | str]] = {"hour": {"seconds": 3600}, "day": {"days": 1}}
 STEP_LABELS = (("hour", "+1 hour"), ("day", "+1 day"), ("month", "+1 month"))
 TABS = (
     ("requests", "Requests"),
@@ -82,10 +82,9 @@ def advance_clock() -> Response:
     if not clock.ok:
         return refused(clock)
     step = request.form.get("step", "")
+    body: dict[str, int | str] = dict(STEPS.get(step, {}))
     if step == "month":
         body = {"to": _iso(_month_after(_parse(clock.body["now"])))}
-    else:
-        body = STEPS.get(step, {})
     answer = call("advanceTestClock", body=body)
     if not answer.ok:
         page = render_template(
