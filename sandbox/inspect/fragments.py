@@ -68,4 +68,9 @@ def amount(value: int | None) -> str:
     return "" if value is None else f"{value:,}"
 
 
-HELPERS = {"pretty": pretty, "body_text": body_text, "amount": amount}
+def when(value: str | None) -> str:
+    """An API timestamp to the second, for a table cell: `2026-11-20 10:30:00`."""
+    return "" if value is None else value[:19].replace("T", " ")
+
+
+HELPERS = {"pretty": pretty, "body_text": body_text, "amount": amount, "when": when}

@@ -34,7 +34,8 @@ def register(inspect: Blueprint) -> None:
 def list_requests() -> Response:
     """The company's logged requests, newest first, filtered as the form says."""
     query = page_query(*REQUEST_FILTERS)
-    return show("inspect/requests.html", call("listRequestLog", query=query))
+    filtered = any(query[name] for name in REQUEST_FILTERS)
+    return show("inspect/requests.html", call("listRequestLog", query=query), filtered=filtered)
 
 
 def show_request(request_log_id: str) -> Response:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, render_template, request
 
 from sandbox.inspect import records, traffic
-from sandbox.inspect.dispatch import call
+from sandbox.inspect.dispatch import call, spec
 from sandbox.inspect.fragments import HELPERS, HTML, refused, show
 
 HTMX_VERSION = "2.0.11"
@@ -56,9 +56,28 @@ def blueprint() -> Blueprint:
 
 
 def show_page() -> Response:
-    """The inspector's page: the key form, the tabs and their empty panels."""
-    page = render_template("inspect/page.html", tabs=TABS, htmx_version=HTMX_VERSION)
+    """The inspector's page: the key form, the tabs and their empty panels (their filters'
+    choices read from the spec)."""
+    served = spec()
+    page = render_template(
+        "inspect/page.html",
+        tabs=TABS,
+        htmx_version=HTMX_VERSION,
+        status_classes=traffic.STATUS_CLASSES,
+        operation_ids=sorted(served.operations),
+        event_types=served.schema("WebhookEventType")["enum"],
+        sms_statuses=choices("listSmsMessages", "status"),
+        order_statuses=choices("listOrders", "status"),
+    )
     return Response(page, mimetype=HTML)
+
+
+def choices(operation_id: str, parameter: str) -> list[str]:
+    """The values the spec allows for one query parameter of an operation."""
+    for found in spec().operations[operation_id].parameters:
+        if found["name"] == parameter and found["in"] == "query":
+            return list(found["schema"]["enum"])
+    raise KeyError(f"{operation_id} has no query parameter {parameter}")
 
 
 def show_account() -> Response:

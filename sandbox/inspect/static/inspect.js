@@ -53,7 +53,9 @@
   document.body.addEventListener("change", function (event) {
     if (event.target.id === "business") {
       store.setItem(BUSINESS, event.target.value);
-      document.querySelectorAll(".detail").forEach(function (detail) { detail.innerHTML = ""; });
+      document.querySelectorAll(".detail").forEach(function (detail) {
+        detail.innerHTML = detail.dataset.hint;
+      });
       refresh();
     }
   });
@@ -88,6 +90,10 @@
   document.body.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-offset]");
     if (button) { filter(document.getElementById(button.dataset.form), button.dataset.offset); }
+  });
+
+  document.querySelectorAll(".detail").forEach(function (detail) {
+    detail.dataset.hint = detail.innerHTML;
   });
 
   // After htmx has read the page (its own DOMContentLoaded listener runs first).

@@ -87,6 +87,11 @@ element.scrollIntoView({block: 'center'});
 element.click();
 return true;
 """
+CHOOSE = """
+const select = document.querySelector(arguments[0]);
+select.value = arguments[1];
+select.dispatchEvent(new Event('change', {bubbles: true}));
+"""
 ATTEMPTS = """
 const section = document.querySelector(arguments[0]);
 return section ? section.querySelectorAll('tr.attempt').length : -1;
@@ -180,6 +185,22 @@ def test_the_inspector_follows_the_companys_traffic(
     after = api.get(f"{root}{BASE}/sandbox/clock", timeout=10).json()
     assert after["offset_seconds"] - before["offset_seconds"] == 86400
     shoot(browser, "clock")
+
+    # The business selector: the lists then show the chosen business's records.
+    account = api.get(f"{root}{BASE}/account", timeout=10).json()
+    other = next(b for b in account["businesses"] if not b["primary"])
+    theirs = api.get(
+        f"{root}{BASE}/orders", headers={"X-Business-Id": other["id"]}, timeout=10
+    ).json()["items"]
+    click(browser, '.tab[data-tab="orders"]')
+    browser.execute_script(CHOOSE, "#business", other["id"])
+    wait_for(
+        lambda: read(browser, "#orders tr.row", "data-id") == theirs[0]["id"],
+        what="the other business's orders",
+        page=browser,
+    )
+    assert read(browser, "#business option:checked", "value") == other["id"]
+    shoot(browser, "business")
 
     severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert severe == []

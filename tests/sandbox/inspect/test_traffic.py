@@ -34,7 +34,7 @@ def test_the_list_is_newest_first_and_filters_as_asked(client: FlaskClient, key:
     assert shown("?operation_id=createContact") == [order[0]]
     assert shown(f"?request_id={order[2]}") == [order[2]]
     assert shown("?status_class=5xx") == []
-    assert "No requests yet" in text(fragment(client, key, "/requests?status_class=5xx"))
+    assert "No request matches" in text(fragment(client, key, "/requests?status_class=5xx"))
 
 
 def test_a_request_opens_to_its_headers_and_bodies(client: FlaskClient, key: Key) -> None:
@@ -88,6 +88,8 @@ def test_resend_queues_an_attempt_the_worker_makes(
         assert events.status_code == 200
         event_id = ids(events)[0]
         assert "contact.created" in text(events)
+        assert event_id in ids(fragment(client, key, "/events?type=contact.created"))
+        assert event_id not in ids(fragment(client, key, "/events?type=order.created"))
         event = fragment(client, key, f"/events/{event_id}")
         assert contact.json["id"] in text(event)  # the payload
         delivery_id, section = delivery_to(event, webhook["id"])
