@@ -46,7 +46,7 @@ def blueprint() -> Blueprint:
         static_folder="static",
     )
     inspect.context_processor(lambda: HELPERS)
-    inspect.add_url_rule("", view_func=show_page, methods=["GET"])
+    inspect.add_url_rule("", view_func=show_page, methods=["GET"], strict_slashes=False)
     inspect.add_url_rule("/account", view_func=show_account, methods=["GET"])
     inspect.add_url_rule("/clock", view_func=show_clock, methods=["GET"])
     inspect.add_url_rule("/clock/advance", view_func=advance_clock, methods=["POST"])

@@ -37,25 +37,37 @@
     if (opened) { refresh(); }
   }
 
+  // What another key or business must not see: every list and opened detail.
+  function clear(lists) {
+    document.querySelectorAll(".detail").forEach(function (detail) {
+      detail.innerHTML = detail.dataset.hint;
+    });
+    if (lists) {
+      document.querySelectorAll(".list, #account, #clock").forEach(function (list) {
+        list.innerHTML = "";
+      });
+    }
+  }
+
   document.getElementById("key-form").addEventListener("submit", function (event) {
     event.preventDefault();
     store.setItem(KEY, document.getElementById("key-input").value.trim());
     store.removeItem(BUSINESS);
+    clear(true);
     open();
   });
 
   document.getElementById("key-forget").addEventListener("click", function () {
     store.removeItem(KEY);
     store.removeItem(BUSINESS);
+    clear(true);
     open();
   });
 
   document.body.addEventListener("change", function (event) {
     if (event.target.id === "business") {
       store.setItem(BUSINESS, event.target.value);
-      document.querySelectorAll(".detail").forEach(function (detail) {
-        detail.innerHTML = detail.dataset.hint;
-      });
+      clear(false);
       refresh();
     }
   });

@@ -202,6 +202,12 @@ def test_the_inspector_follows_the_companys_traffic(
     assert read(browser, "#business option:checked", "value") == other["id"]
     shoot(browser, "business")
 
+    click(browser, "#key-forget")
+    stored = browser.execute_script("return Object.keys(sessionStorage)")
+    assert [name for name in stored if name.startswith("sandboxInspector")] == []
+    assert read(browser, "#orders") == ""
+    assert css(browser, "#app")[0].is_displayed() is False
+
     severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert severe == []
     events = network_events(browser, url)
