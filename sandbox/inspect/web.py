@@ -103,7 +103,7 @@ def advance_clock() -> Response:
     step = request.form.get("step", "")
     body: dict[str, int | str] = dict(STEPS.get(step, {}))
     if step == "month":
-        body = {"to": _iso(_month_after(_parse(clock.body["now"])))}
+        body = {"to": _iso(month_after(_parse(clock.body["now"])))}
     answer = call("advanceTestClock", body=body)
     if not answer.ok:
         page = render_template(
@@ -124,7 +124,7 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _month_after(moment: datetime) -> datetime:
+def month_after(moment: datetime) -> datetime:
     """The same time a calendar month later (the 31st becomes the month's last day)."""
     year, month = divmod(moment.month, 12)
     year, month = moment.year + year, month + 1

@@ -3,9 +3,12 @@ per meter, each as the API lists it; the business selector; the test clock's but
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
+import pytest
 from flask.testing import FlaskClient
+
+from sandbox.inspect.web import month_after
 
 from ..conftest import BASE, Key
 from ..helpers import create_order, pay
@@ -117,3 +120,18 @@ def test_the_clock_buttons_advance_the_clock(client: FlaskClient, key: Key) -> N
     unknown = fragment(client, key, "/clock/advance", form={"step": "fortnight"})
     assert unknown.status_code == 422
     assert "validation_error" in text(unknown)
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        ("2026-01-15T10:30:00", "2026-02-15T10:30:00"),
+        ("2026-01-31T23:59:59", "2026-02-28T23:59:59"),
+        ("2028-01-31T00:00:00", "2028-02-29T00:00:00"),
+        ("2026-12-31T08:00:00", "2027-01-31T08:00:00"),
+        ("2026-03-31T08:00:00", "2026-04-30T08:00:00"),
+    ],
+)
+def test_a_month_is_a_calendar_month(moment: str, expected: str) -> None:
+    start = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+    assert month_after(start) == datetime.fromisoformat(expected).replace(tzinfo=UTC)
