@@ -21,6 +21,12 @@ DEFAULT_WORKERS, DEFAULT_THREADS = 2, 1
 _ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s]+", re.IGNORECASE)
 
 
+def key_from_env() -> str | None:
+    """`$SANDBOX_KEY` (the key `serve`'s banner exports), used by `sandbox listen` and
+    `sandbox trigger` when no `--key` is given; None when unset or empty."""
+    return os.environ.get("SANDBOX_KEY", "").strip() or None
+
+
 def cors_origins(entries: Iterable[str]) -> tuple[str, ...]:
     """The origins of `--cors-origins` or SANDBOX_CORS_ORIGINS: `*` any, `none` CORS off.
 

@@ -10,6 +10,10 @@ from sqlalchemy import select
 from sandbox.storage.core import ApiKey, Business, Company
 from sandbox.storage.database import Database
 
+# The label of the key the banner exports as SANDBOX_KEY, which the reference's curl
+# examples send and `sandbox listen` and `sandbox trigger` use by default.
+FULL_ACCESS = "Full access"
+
 
 def fixture_keys(database: Database) -> list[dict[str, Any]]:
     """Every key with its company, plan and scopes, ordered by plan and label."""
@@ -35,6 +39,11 @@ def fixture_keys(database: Database) -> list[dict[str, Any]]:
             }
             for key, company in rows
         ]
+
+
+def exported_key(keys: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The key `serve`'s banner exports as SANDBOX_KEY: the first full-access one of `keys`."""
+    return next((k for k in keys if k["label"] == FULL_ACCESS), keys[0] if keys else None)
 
 
 def print_keys(keys: list[dict[str, Any]], out: IO[str] = sys.stdout) -> None:

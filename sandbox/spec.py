@@ -54,6 +54,7 @@ class Operation:
     sunset: date | None
     deprecated_at: date | None
     sandbox_only: bool
+    unmetered: bool  # x-unmetered: neither rate-limited for a known key nor logged
     raw: dict[str, Any] = field(repr=False, compare=False)
 
     @property
@@ -88,6 +89,11 @@ class Spec:
     max_request_line_bytes: int = 8190
     # How deep any request body may nest; deeper is 400.
     max_body_depth: int = 128
+
+    @property
+    def tool_requests_per_minute(self) -> int:
+        """The limit of a key's bucket for sandbox tools (its `x-unmetered` reads)."""
+        return int(self.test_mode["tool_requests_per_minute"])
 
     @property
     def title(self) -> str:
@@ -163,6 +169,7 @@ def _operation(spec: dict[str, Any], path: str, method: str, raw: dict[str, Any]
         sunset=_as_date(raw.get("x-sunset")),
         deprecated_at=_as_date(raw.get("x-deprecated-at")),
         sandbox_only=bool(raw.get("x-sandbox-only")),
+        unmetered=bool(raw.get("x-unmetered")),
         raw=raw,
     )
 

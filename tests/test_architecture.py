@@ -27,6 +27,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     # The inspector reaches data through the app's own operations only (in-process calls).
     "inspect": set(),
     "delivery": {"domain", "storage"},
+    # The devtools drive a sandbox over HTTP; of the domain they sign deliveries only.
+    "devtools": {"domain"},
     "http": {
         "conventions",
         "domain",
@@ -39,7 +41,7 @@ MAY_IMPORT: dict[str, set[str]] = {
         "delivery",
     },
 }
-MAY_IMPORT["cli"] = MAY_IMPORT["http"] | {"http"}
+MAY_IMPORT["cli"] = MAY_IMPORT["http"] | {"http", "devtools"}
 LEAVES = {"sandbox.config", "sandbox.spec", "sandbox.errors", "sandbox.ids"}
 # The package's `create_app` builds the app (on call): it stands with the entry points.
 SINGLE = {
@@ -48,7 +50,9 @@ SINGLE = {
     "sandbox.delivery_process": "delivery",
     "sandbox.cli": "cli",
 }
-NO_FLASK = {"storage", "domain", "fixtures"}
+NO_FLASK = {"storage", "domain", "fixtures", "devtools"}
+# What of the sandbox the devtools may import: they talk to a sandbox over HTTP only.
+DEVTOOLS_MAY_IMPORT = LEAVES | {"sandbox.domain.signing"}
 
 
 def module_name(path: Path) -> str:
@@ -178,6 +182,17 @@ def test_no_module_imports_itself_through_others() -> None:
 def _package_and_its_own(component: list[str]) -> bool:
     packages = [m for m in component if any(o.startswith(m + ".") for o in component)]
     return len(packages) == 1 and all(m.startswith(packages[0]) for m in component)
+
+
+def test_devtools_import_only_the_leaves_and_signing() -> None:
+    wrong = [
+        f"{m} imports {t}"
+        for m, targets in sorted(SANDBOX.items())
+        if group(m) == "devtools"
+        for t in sorted(targets & KNOWN)
+        if group(t) != "devtools" and t not in DEVTOOLS_MAY_IMPORT
+    ]
+    assert wrong == []
 
 
 def test_the_kit_never_imports_the_sandbox() -> None:

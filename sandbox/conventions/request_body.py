@@ -18,6 +18,8 @@ from sandbox.conventions import bodies
 from sandbox.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, detail
 from sandbox.spec import Operation
 
+RAW_BODY = "sandbox.raw_body"  # the WSGI environ key holding the bytes read, for the log
+
 
 def json_body(
     op: Operation, *, timeout: float, max_bytes: int, max_depth: int
@@ -29,7 +31,7 @@ def json_body(
     """
     if op.request_schema is None:
         return None
-    raw = _read_body(timeout, max_bytes)
+    raw = request.environ[RAW_BODY] = _read_body(timeout, max_bytes)
     if not raw.strip():
         if op.body_required:
             raise BadRequest("Request body is required", details=[detail("body", "required")])

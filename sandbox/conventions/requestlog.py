@@ -1,4 +1,5 @@
-"""The sandbox's request log: one row per request, readable through listRequestLog.
+"""The sandbox's request log: one row per request, readable through listRequestLog, and
+its headers and bodies (the first BODY_BYTES of each, secrets masked) for getRequestLogEntry.
 
 Entries are buffered per process and written together by a timer within half a second
 (or at once before the log is read), so logging costs a request no commit of its own.
@@ -6,18 +7,54 @@ Entries are buffered per process and written together by a timer within half a s
 
 from __future__ import annotations
 
+import re
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, insert
 
 from sandbox.ids import new_id
 from sandbox.storage.base import table_of, utcnow
-from sandbox.storage.core import RequestLogEntry
+from sandbox.storage.core import RequestLogBody, RequestLogEntry
 from sandbox.storage.database import Database
 
 FLUSH_SECONDS = 0.5
+BODY_BYTES = 16 * 1024
+KEY_SHOWN = 12  # characters of a key the log keeps: `sk_test_` and four more
+MASKED_HEADERS = {"authorization", "cookie", "proxy-authorization"}
+_SECRET = re.compile(r'("secret"\s*:\s*"whsec_)[^"]*(")')
 _INSERT = insert(table_of(RequestLogEntry))
+_INSERT_BODY = insert(table_of(RequestLogBody))
+
+
+def text_of(data: bytes | None) -> tuple[str | None, bool]:
+    """The first BODY_BYTES of `data` as text (NUL shown as U+FFFD), and whether more came."""
+    if not data:
+        return None, False
+    text = data[:BODY_BYTES].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    return _SECRET.sub(r"\1…\2", text), len(data) > BODY_BYTES
+
+
+def masked(name: str, value: str) -> str:
+    """A header's value as logged: credentials cut to the scheme and the key's prefix."""
+    value = value.replace("\x00", "\ufffd")
+    if name.lower() not in MASKED_HEADERS:
+        return value
+    scheme, _, credential = value.partition(" ")
+    if not credential:
+        return "…"
+    return f"{scheme} {credential[:KEY_SHOWN]}…"
+
+
+def headers_of(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers as logged (a repeated header's values joined by `, `), credentials masked."""
+    logged: dict[str, str] = {}
+    for name, value in headers:
+        value = masked(name, value)
+        logged[name] = f"{logged[name]}, {value}" if name in logged else value
+    return logged
 
 
 @dataclass(frozen=True)
@@ -32,6 +69,27 @@ class LoggedRequest:
     operation_id: str | None
     status: int
     duration_ms: float
+    # getRequestLogEntry's headers and bodies, as `RequestLogBody` columns (from `exchange`)
+    exchange: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def exchange(
+    request_headers: Iterable[tuple[str, str]],
+    request_body: bytes | None,
+    response_headers: Iterable[tuple[str, str]],
+    response_body: bytes | None,
+) -> dict[str, Any]:
+    """What is logged of a request's and its response's headers and bodies."""
+    request_text, request_cut = text_of(request_body)
+    response_text, response_cut = text_of(response_body)
+    return {
+        "request_headers": headers_of(request_headers),
+        "request_body": request_text,
+        "request_body_truncated": request_cut,
+        "response_headers": headers_of(response_headers),
+        "response_body": response_text,
+        "response_body_truncated": response_cut,
+    }
 
 
 class RequestLog:
@@ -47,7 +105,11 @@ class RequestLog:
 
     def add(self, entry: LoggedRequest) -> None:
         """Buffer one request; it is written within FLUSH_SECONDS."""
-        row = {"id": new_id("rlg"), "created_at": utcnow(), **vars(entry)}
+        fields = dict(vars(entry))
+        logged = fields.pop("exchange")
+        row_id = new_id("rlg")
+        row = {"id": row_id, "created_at": utcnow(), **fields}
+        row["exchange"] = {"id": row_id, **logged} if logged else None
         with self._lock:
             self._pending.append(row)
             if self._timer is None and not self._closed:
@@ -60,7 +122,10 @@ class RequestLog:
         with self._lock:
             rows, self._pending = self._pending, []
         if rows:
+            bodies = [row.pop("exchange") for row in rows]
             connection.execute(_INSERT, rows)
+            if written := [body for body in bodies if body is not None]:
+                connection.execute(_INSERT_BODY, written)
 
     def write_pending(self) -> None:
         """Write what is buffered now, in a transaction of its own.

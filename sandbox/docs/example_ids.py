@@ -29,6 +29,7 @@ class Pick:
     column: str = "id"
     where: str = "1 = 1"
     order: str = "t.id"
+    per_business: bool = True  # False for a table of the company's alone (the request log)
 
 
 PICKS: dict[str, Pick] = {
@@ -59,6 +60,10 @@ PICKS: dict[str, Pick] = {
     ),
     "meter_id": Pick("meters"),
     "getUsageEvent.event_id": Pick("usage_events", column="event_id", order="t.event_id"),
+    "getWebhookEvent.event_id": Pick("webhook_events"),
+    # A fresh sandbox has logged nothing: the served page names the newest request once
+    # there is one; the static page keeps the spec's example.
+    "request_log_id": Pick("request_log", order="t.created_at DESC, t.id DESC", per_business=False),
 }
 
 # The company of the key the banner exports: `sandbox serve` lists keys by plan, then label.
@@ -84,9 +89,10 @@ def picked(database: Database) -> dict[str, str]:
 def _picks(connection: Connection, company_id: str, business_id: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for key, pick in PICKS.items():  # in order: a pick may use an earlier one (:webhook_id)
+        business = "AND t.business_id = :business " if pick.per_business else ""
         statement = (
             f"SELECT t.{pick.column} FROM {pick.table} t WHERE t.company_id = :company "
-            f"AND t.business_id = :business AND {pick.where} ORDER BY {pick.order} LIMIT 1"
+            f"{business}AND {pick.where} ORDER BY {pick.order} LIMIT 1"
         )
         values = {"company": company_id, "business": business_id, **found}
         if ":webhook_id" in statement and "webhook_id" not in found:

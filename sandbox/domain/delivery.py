@@ -223,10 +223,10 @@ class DeliveryWorker:
         )
         attempted_at = utcnow() + job.clock_offset
         started = time.perf_counter()
-        status_code, error = None, None
+        status_code, error, excerpt = None, None, None
         try:
             target = self.targets.pin(job.url)
-            status_code = pinned.post(target, job.body, headers, timeout, self._tls)
+            status_code, excerpt = pinned.post(target, job.body, headers, timeout, self._tls)
         except TargetRefused as refusal:
             error = NOT_DELIVERED.format(reason=refusal)[:ERROR_LENGTH]
         except Unresolved as failure:
@@ -242,6 +242,7 @@ class DeliveryWorker:
             status_code,
             error,
             duration_ms,
+            excerpt,
         )
 
     def _after(self, number: int, attempt: Attempt) -> tuple[str, datetime | None]:

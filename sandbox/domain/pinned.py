@@ -10,7 +10,8 @@ headers. A socket timeout bounds each read only, so a receiver answering a byte 
 time could hold an attempt open for ever; when the deadline passes, one watchdog thread
 shared by every POST shuts the connection down and the POST fails with `DeadlinePassed`.
 
-Each POST opens its own connection and closes it after the answer's head: deliveries
+The answer's body is read once, for its first bytes (a receiver's error message), still
+within the deadline. Each POST opens its own connection and closes it then: deliveries
 are rare per receiver, and a connection left open is one a receiver must track.
 """
 
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from sandbox.domain.targets import IPAddress, Target
 
 DEADLINE_PASSED = "No complete answer within {seconds:g} s"
+EXCERPT_BYTES = 512  # of the answer's body kept with the attempt (the spec's maxLength)
 
 
 class DeadlinePassed(OSError):
@@ -129,15 +131,27 @@ def _connection(
     return http.client.HTTPConnection(address.compressed, port, timeout=timeout)
 
 
+def _first_bytes(answer: http.client.HTTPResponse) -> str | None:
+    """What one read of the answer's body gives (at most EXCERPT_BYTES), as text."""
+    try:
+        data = answer.read1(EXCERPT_BYTES)
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        answer.close()
+    return data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")[:EXCERPT_BYTES]
+
+
 def post(
     target: Target,
     body: bytes,
     headers: dict[str, str],
     timeout: float,
     tls: ssl.SSLContext,
-) -> int:
+) -> tuple[int, str | None]:
     """POST to the target's checked addresses in turn until one takes the connection,
-    all within `timeout` seconds; the answer's status code.
+    all within `timeout` seconds; the answer's status code and its body's first bytes
+    (what one read gives, up to EXCERPT_BYTES; None if the body did not come in time).
 
     Raises DeadlinePassed when the answer's head is not in by then, NeverConnected when
     no address took the connection, and OSError or http.client.HTTPException for any
@@ -161,7 +175,8 @@ def post(
             try:
                 path = target.url.request_uri or "/"
                 connection.request("POST", path, body, {**headers, "Host": target.host_header})
-                return connection.getresponse().status
+                answer = connection.getresponse()
+                return answer.status, _first_bytes(answer)
             except (OSError, http.client.HTTPException) as failure:
                 if watch.passed or isinstance(failure, TimeoutError):
                     raise DeadlinePassed(DEADLINE_PASSED.format(seconds=timeout)) from failure

@@ -1,9 +1,9 @@
 """Webhook events and their deliveries: written in the request's transaction (an outbox).
 
-`record_event` is what `ctx.emit` calls, with plain values: for each enabled webhook of
-the business subscribed to the event type it queues a pending delivery, due at once, of
-the event stored with the exact body every attempt will POST. Nothing is sent here; the
-delivery worker picks deliveries up once the transaction has committed.
+`record_event` is what `ctx.emit` calls, with plain values: it stores the event with the
+exact body every attempt will POST, and for each enabled webhook of the business
+subscribed to the event type it queues a pending delivery of it, due at once. Nothing is
+sent here; the delivery worker picks deliveries up once the transaction has committed.
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ class RetryPolicy:
 
     @classmethod
     def from_spec(cls, spec: Spec) -> RetryPolicy:
-        """The spec's policy: `x-test-mode` schedule and timeout, attempts per delivery."""
-        attempts = spec.schema("WebhookDelivery")["properties"]["attempt_count"]
+        """The spec's policy: `x-test-mode` schedule and timeout; one attempt more than delays."""
+        delays = tuple(spec.test_mode["webhook_retry_schedule_seconds"])
         return cls(
-            delays_seconds=tuple(spec.test_mode["webhook_retry_schedule_seconds"]),
-            max_attempts=int(attempts["maximum"]),
+            delays_seconds=delays,
+            max_attempts=len(delays) + 1,
             timeout_seconds=float(spec.test_mode["webhook_timeout_seconds"]),
         )
 
@@ -131,11 +131,9 @@ def record_event(
     event_type: str,
     data: dict[str, Any],
 ) -> None:
-    """Queue the event to each of `subscribers` (webhook id, event types) taking its type;
-    nothing if none does (nobody would ever read the event)."""
+    """Record the event (listWebhookEvents and `sandbox listen` read every one) and queue
+    it to each of `subscribers` (webhook id, event types) taking its type."""
     subscribed = [webhook_id for webhook_id, events in subscribers if event_type in events]
-    if not subscribed:
-        return
     event = event_row(origin, event_type, data)
     transaction.add(WebhookEvent, event)
     for webhook_id in subscribed:

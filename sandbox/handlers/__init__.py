@@ -20,6 +20,8 @@ from sandbox.handlers import (
     payments,
     revenue,
     sandbox_control,
+    sandbox_events,
+    sandbox_log,
     sms,
     usage,
     webhooks,
@@ -107,7 +109,11 @@ HANDLERS: dict[str, Handler] = {
     "getMeterUsage": usage.get_meter_usage,
     # ---- sandbox controls
     "resetSandbox": sandbox_control.reset_sandbox,
-    "listRequestLog": sandbox_control.list_request_log,
+    "listRequestLog": sandbox_log.list_request_log,
+    "getRequestLogEntry": sandbox_log.get_request_log_entry,
+    "listWebhookEvents": sandbox_events.list_webhook_events,
+    "getWebhookEvent": sandbox_events.get_webhook_event,
+    "resendWebhookDelivery": sandbox_events.resend_webhook_delivery,
     "getTestClock": sandbox_control.get_test_clock,
     "advanceTestClock": sandbox_control.advance_test_clock,
 }

@@ -17,6 +17,7 @@ from sandbox.storage.analytics import Website
 from sandbox.storage.base import owner_of
 from sandbox.storage.commerce import Invoice, Order
 from sandbox.storage.crm import Contact
+from sandbox.storage.webhooks import DeliveryAttempt, WebhookDelivery, WebhookEvent, delivery_api
 
 # A model with company_id and business_id columns.
 Model = TypeVar("Model")
@@ -125,3 +126,18 @@ def follow_order(ctx: RequestContext, order: Order) -> None:
         .values(status=status)
         .execution_options(synchronize_session="fetch")
     )
+
+
+def deliveries_api(ctx: RequestContext, deliveries: list[WebhookDelivery]) -> list[dict[str, Any]]:
+    """Deliveries as the API returns them, loading their events and attempts in two queries."""
+    ids = [d.id for d in deliveries]
+    found = ctx.session.scalars(
+        select(WebhookEvent).where(WebhookEvent.id.in_({d.event_id for d in deliveries}))
+    )
+    by_id = {event.id: event for event in found}
+    attempts: dict[str, list[DeliveryAttempt]] = {i: [] for i in ids}
+    for attempt in ctx.session.scalars(
+        select(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(ids))
+    ):
+        attempts[attempt.delivery_id].append(attempt)
+    return [delivery_api(d, by_id[d.event_id], attempts[d.id]) for d in deliveries]

@@ -1,18 +1,14 @@
-"""Sandbox controls (x-sandbox-only): reset, request log, test clock."""
+"""Sandbox controls (x-sandbox-only): reset and the test clock."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-
 from sandbox import fixtures
 from sandbox.conventions import clock
 from sandbox.conventions.context import Reply, RequestContext
-from sandbox.conventions.pagination import page
 from sandbox.errors import ValidationFailed, detail
 from sandbox.storage.base import iso
-from sandbox.storage.core import RequestLogEntry
 
 
 def reset_sandbox(ctx: RequestContext) -> Reply:
@@ -28,17 +24,6 @@ def reset_sandbox(ctx: RequestContext) -> Reply:
         "seed": seed,
         "reset_at": iso(clock.now_for(ctx.company)),
     }
-
-
-def list_request_log(ctx: RequestContext) -> Reply:
-    """200 with a page of the company's requests, newest first."""
-    query = select(RequestLogEntry).where(RequestLogEntry.company_id == ctx.company_id)
-    if (status := ctx.query.get("status")) is not None:
-        query = query.where(RequestLogEntry.status == status)
-    if (operation_id := ctx.query.get("operation_id")) is not None:
-        query = query.where(RequestLogEntry.operation_id == operation_id)
-    query = query.order_by(RequestLogEntry.created_at.desc(), RequestLogEntry.id.desc())
-    return 200, page(ctx, query)
 
 
 def _clock(ctx: RequestContext) -> dict[str, object]:

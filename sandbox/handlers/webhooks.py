@@ -8,8 +8,6 @@ the worker checks again at every attempt.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import delete, select
 
 from sandbox.conventions.context import Reply, RequestContext
@@ -18,15 +16,9 @@ from sandbox.domain import signing
 from sandbox.domain import webhooks as events
 from sandbox.domain.targets import SETTING, TargetPolicy, TargetRefused
 from sandbox.errors import Conflict, NotFound, ValidationFailed, detail
-from sandbox.handlers.lookups import newest_first
+from sandbox.handlers.lookups import deliveries_api, newest_first
 from sandbox.ids import new_id
-from sandbox.storage.webhooks import (
-    DeliveryAttempt,
-    Webhook,
-    WebhookDelivery,
-    WebhookEvent,
-    delivery_api,
-)
+from sandbox.storage.webhooks import DeliveryAttempt, Webhook, WebhookDelivery, delivery_api
 
 FIELDS = ("url", "events", "description", "enabled")
 TARGET_NOT_ALLOWED = "target_not_allowed"
@@ -45,21 +37,6 @@ def _admit_url(ctx: RequestContext) -> None:
             f"Field 'url' is not an allowed webhook target: {refusal}",
             details=[detail("url", TARGET_NOT_ALLOWED, url)],
         ) from None
-
-
-def _serialize(ctx: RequestContext, deliveries: list[WebhookDelivery]) -> list[dict[str, Any]]:
-    """Deliveries as the API returns them, loading their events and attempts in two queries."""
-    ids = [d.id for d in deliveries]
-    found = ctx.session.scalars(
-        select(WebhookEvent).where(WebhookEvent.id.in_({d.event_id for d in deliveries}))
-    )
-    by_id = {event.id: event for event in found}
-    attempts: dict[str, list[DeliveryAttempt]] = {i: [] for i in ids}
-    for attempt in ctx.session.scalars(
-        select(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(ids))
-    ):
-        attempts[attempt.delivery_id].append(attempt)
-    return [delivery_api(d, by_id[d.event_id], attempts[d.id]) for d in deliveries]
 
 
 def list_webhooks(ctx: RequestContext) -> Reply:
@@ -127,7 +104,7 @@ def list_webhook_deliveries(ctx: RequestContext) -> Reply:
         query = query.where(WebhookDelivery.status == status)
     query = query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
     result = page(ctx, query, serialize=lambda delivery: delivery)
-    result["items"] = _serialize(ctx, result["items"])
+    result["items"] = deliveries_api(ctx, result["items"])
     return 200, result
 
 
@@ -137,7 +114,7 @@ def get_webhook_delivery(ctx: RequestContext) -> Reply:
     delivery = ctx.get(WebhookDelivery, ctx.path["delivery_id"], "delivery")
     if delivery.webhook_id != webhook.id:
         raise NotFound(f"No delivery with id {delivery.id} for webhook {webhook.id}")
-    return 200, _serialize(ctx, [delivery])[0]
+    return 200, deliveries_api(ctx, [delivery])[0]
 
 
 def send_test_webhook(ctx: RequestContext) -> Reply:

@@ -41,6 +41,8 @@ class Pipeline:
     directory: auth.Directory = field(default_factory=auth.Directory)
     validators: dict[str, RequestValidator] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    # (URL rule endpoint, method) of each x-unmetered operation, for count_rate.
+    unmetered: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -51,6 +53,7 @@ class Call:
     started: float
     identity: auth.KeyInfo | None = None
     rate: RateState | None = None
+    logged: bool = True  # False for a sandbox tool's request (see pipeline.unmetered)
     operation: Operation | None = None
     path_args: dict[str, str] = field(default_factory=dict)
     body: Body | None = None

@@ -34,10 +34,12 @@ from sandbox.storage.database import Transaction
 log = logging.getLogger("sandbox")
 ANONYMOUS_PLAN = "starter"
 # Operations that read the request log see every request this process has served.
-READS_OF_THE_REQUEST_LOG = {"listRequestLog"}
+READS_OF_THE_REQUEST_LOG = {"listRequestLog", "getRequestLogEntry"}
 # Writes that no other write of the company may interleave with (see storage/tenancy.py):
 # a reset rewrites everything; every write reads the webhooks it fans out to.
 EXCLUSIVE_WRITES = {"resetSandbox", "deleteWebhook"}
+# The WSGI environ key that marks an in-process call (the inspector's) as unmetered.
+UNMETERED = "sandbox.unmetered"
 
 
 # ARRIVAL
@@ -55,12 +57,17 @@ def count_rate(pipeline: Pipeline, call: Call) -> None:
     """Identify the caller and count the request against its rate limit (before all else).
 
     An unknown or absent key counts in a bucket of the caller's address, at the lowest plan.
+    A known key's unmetered request counts in the key's bucket for sandbox tools instead,
+    and is not logged.
     """
     key = None
     token = auth.token_of(request.headers.get("Authorization", ""))
     if token.startswith(auth.TEST_PREFIX):
         key = pipeline.directory.key(pipeline.database, token)
-    if key is not None:
+    if key is not None and unmetered(pipeline):
+        call.logged = False
+        rate = pipeline.limiter.hit(f"tools:{key.id}", pipeline.spec.tool_requests_per_minute)
+    elif key is not None:
         plan = pipeline.spec.plans[key.plan]
         rate = pipeline.limiter.hit(f"key:{key.id}", plan.requests_per_minute)
     else:
@@ -68,6 +75,16 @@ def count_rate(pipeline: Pipeline, call: Call) -> None:
     call.rate, call.identity = rate, key
     if rate.exceeded:
         raise rate.error()
+
+
+def unmetered(pipeline: Pipeline) -> bool:
+    """Whether this request is a sandbox tool's: an `x-unmetered` operation, or an
+    in-process call of the inspector (WSGI environ `sandbox.unmetered`, which no client
+    can set)."""
+    if request.environ.get(UNMETERED):
+        return True
+    rule = request.url_rule
+    return rule is not None and (rule.endpoint, request.method) in pipeline.unmetered
 
 
 def count_anonymous(pipeline: Pipeline, address: str) -> RateState:
@@ -257,8 +274,8 @@ def judge_response(pipeline: Pipeline, call: Call, response: Response) -> Respon
 
 
 def log_request(pipeline: Pipeline, call: Call, response: Response) -> Response:
-    """Log each request that was counted (under the base path) for the request log."""
-    if call.rate is not None:
+    """Log each request that was counted (under the base path), but a sandbox tool's."""
+    if call.rate is not None and call.logged:
         identity, op = call.identity, call.operation
         pipeline.request_log.add(
             requestlog.LoggedRequest(
@@ -270,6 +287,12 @@ def log_request(pipeline: Pipeline, call: Call, response: Response) -> Response:
                 operation_id=op.operation_id if op is not None else None,
                 status=response.status_code,
                 duration_ms=(time.perf_counter() - call.started) * 1000,
+                exchange=requestlog.exchange(
+                    request.headers.items(),
+                    request.environ.get(request_body.RAW_BODY),
+                    response.headers.items(),
+                    None if response.is_streamed else response.get_data(),
+                ),
             ),
         )
     return response

@@ -39,6 +39,11 @@ def flask_rule(base_path: str, spec_path: str) -> str:
     return base_path + PATH_PARAM.sub(r"<\1>", spec_path)
 
 
+def endpoint(spec_path: str) -> str:
+    """The Flask endpoint name of a spec path's URL rule."""
+    return f"api:{spec_path}"
+
+
 def register(app: Flask, pipeline: Pipeline) -> None:
     """Add one URL rule per spec path, serving each of its operations."""
     check_handlers(pipeline.spec, pipeline.handlers)
@@ -46,11 +51,13 @@ def register(app: Flask, pipeline: Pipeline) -> None:
     for op in pipeline.spec.operations.values():
         by_path.setdefault(op.path, {})[op.method] = op
         pipeline.validators[op.operation_id] = RequestValidator(pipeline.spec, op)
+        if op.unmetered:
+            pipeline.unmetered.add((endpoint(op.path), op.method))
     for spec_path, operations in by_path.items():
         view = _view(pipeline, spec_path, operations)
         app.add_url_rule(
             flask_rule(pipeline.spec.base_path, spec_path),
-            endpoint=f"api:{spec_path}",
+            endpoint=endpoint(spec_path),
             view_func=view,
             methods=ALL_METHODS,
             provide_automatic_options=False,

@@ -16,7 +16,7 @@ from sandbox.delivery_process import spawn
 from sandbox.delivery_process import stop as stop_delivery
 from sandbox.http.app import create_app, start_webhook_worker
 from sandbox.http.worker import EnvelopeWorker
-from sandbox.keys import fixture_keys, print_keys
+from sandbox.keys import exported_key, fixture_keys, print_keys
 
 # A thread back from the database waits for the GIL until the running thread yields it,
 # by default after 5 ms. A writer waits so with SQLite's write lock held, and every other
@@ -27,8 +27,6 @@ MAX_REQUEST_LINE = 8190
 # At most this many request headers, each at most this long (gunicorn's defaults): past
 # either, 431 `header_fields_too_large`.
 MAX_HEADER_FIELDS, MAX_HEADER_FIELD_BYTES = 100, 8190
-# The key the banner exports as SANDBOX_KEY, which the reference's curl examples send.
-FULL_ACCESS = "Full access"
 # An in-memory database lives in one process: one worker serves it, with this many threads
 # at least (its transactions take turns on its one connection).
 MEMORY_THREADS = 4
@@ -68,7 +66,7 @@ def banner(app: Flask, host: str, port: int, out: Any = sys.stdout) -> None:
     print("Test keys:", file=out)
     keys = fixture_keys(database)
     print_keys(keys, out)
-    full_access = next((k for k in keys if k["label"] == FULL_ACCESS), keys[0] if keys else None)
+    full_access = exported_key(keys)
     if full_access is not None:
         print(f"export SANDBOX_KEY={full_access['key']}", file=out)
     print(f'Try: curl -H "Authorization: Bearer $SANDBOX_KEY" {base}/account', file=out)

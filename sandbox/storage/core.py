@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -129,6 +130,32 @@ class RequestLogEntry(Base):
             "status": self.status,
             "duration_ms": round(self.duration_ms, 3),
             "created_at": iso(self.created_at),
+        }
+
+
+class RequestLogBody(Base):
+    """The headers and bodies of one logged request (same id), for getRequestLogEntry.
+
+    Kept apart from `request_log` so that listing the log never reads the bodies."""
+
+    __tablename__ = "request_log_bodies"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    request_headers: Mapped[dict[str, str]] = mapped_column(JSON)
+    request_body: Mapped[str | None] = mapped_column(Text)
+    request_body_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    response_headers: Mapped[dict[str, str]] = mapped_column(JSON)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    response_body_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "request_headers": dict(self.request_headers),
+            "request_body": self.request_body,
+            "request_body_truncated": self.request_body_truncated,
+            "response_headers": dict(self.response_headers),
+            "response_body": self.response_body,
+            "response_body_truncated": self.response_body_truncated,
         }
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -165,9 +165,19 @@ class Database:
         import sandbox.storage.models  # noqa: F401  (registers every table)
 
         Base.metadata.create_all(self.engine)
-        # create_all skips the tables that exist, and with them any index added since.
+        # create_all skips the tables that exist, and with them any column or index added
+        # since: a database made by an older sandbox gains them here (new columns are all
+        # nullable, so the rows it holds stay valid).
         with self.engine.begin() as connection:
+            present = inspect(connection)
             for table in Base.metadata.sorted_tables:
+                have = {column["name"] for column in present.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in have and column.nullable:
+                        kind = column.type.compile(dialect=connection.dialect)
+                        connection.execute(
+                            text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
+                        )
                 for index in table.indexes:
                     index.create(connection, checkfirst=True)
 

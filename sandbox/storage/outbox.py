@@ -41,6 +41,7 @@ class Attempt:
     status_code: int | None
     error: str | None
     duration_ms: int
+    response_body: str | None = None  # the answer's first bytes
 
     @property
     def succeeded(self) -> bool:
@@ -266,6 +267,7 @@ def record(connection: Connection, attempts: Sequence[Attempt], after: Schedule)
                 "status_code": attempt.status_code,
                 "error": attempt.error,
                 "duration_ms": attempt.duration_ms,
+                "response_body": attempt.response_body,
             }
         )
         moved.append(

@@ -89,6 +89,7 @@ class DeliveryAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)  # the answer's first bytes
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -97,6 +98,7 @@ class DeliveryAttempt(Base):
             "status_code": self.status_code,
             "error": self.error,
             "duration_ms": self.duration_ms,
+            "response_body": self.response_body,
         }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from sandbox.cli import main
+from sandbox.conventions import requestlog
 from tests.docs.served_page import (
     documented_status,
     fetch,
@@ -29,6 +31,8 @@ from tests.docs.served_page import (
 from tests.sandbox.served import banner_key, serving
 
 pytestmark = pytest.mark.slow
+# Examples no fresh sandbox can answer as documented from a page built before it ran.
+NEEDS_HISTORY = {"getRequestLogEntry": "a fresh sandbox has logged no request to name"}
 
 
 def reset(base: str, key: str) -> None:
@@ -41,6 +45,13 @@ def reset(base: str, key: str) -> None:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200
+
+
+def fetch_json(url: str, key: str) -> Any:
+    """GET `url` with the key."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
 
 
 def static_page(tmp_path: Path, base: str) -> str:
@@ -59,6 +70,8 @@ def test_every_curl_example_answers_its_documented_status(
         key = banner_key(lines)
         base = f"http://127.0.0.1:{port}/api/v1"
         if page == "served":
+            fetch_json(f"{base}/account", key)  # the served page names the newest logged request
+            time.sleep(requestlog.FLUSH_SECONDS * 2)  # the log is written within FLUSH_SECONDS
             html = fetch(f"http://127.0.0.1:{port}/docs")
         else:
             html = static_page(tmp_path, base)
@@ -73,6 +86,8 @@ def test_every_curl_example_answers_its_documented_status(
         ]
         assert set(ids) <= set(found)
         for operation_id in ids:
+            if page == "static" and operation_id in NEEDS_HISTORY:
+                continue
             command = found[operation_id].code["curl"]
             status, body = run_curl(command, key, path)
             expected = documented_status(spec, operation_id)

@@ -31,10 +31,14 @@ class _Server(ThreadingHTTPServer):
 
 
 class Receiver:
-    """A real HTTP server on 127.0.0.1 answering each POST with the next scripted status."""
+    """A real HTTP server on 127.0.0.1 answering each POST with the next scripted status
+    and the body `answer`."""
 
-    def __init__(self, statuses: Sequence[int] = (200,), delay: float = 0.0) -> None:
+    def __init__(
+        self, statuses: Sequence[int] = (200,), delay: float = 0.0, answer: bytes = b""
+    ) -> None:
         self.statuses, self.delay, self.secret = list(statuses), delay, ""
+        self.answer = answer
         self.received: list[Received] = []
         self.release = threading.Event()
         self.server = _Server(("127.0.0.1", 0), self._handler())
@@ -77,8 +81,9 @@ class Receiver:
                     receiver.release.wait(receiver.delay)
                 index = min(len(receiver.received), len(receiver.statuses)) - 1
                 self.send_response(receiver.statuses[index] if ok else 401)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(len(receiver.answer)))
                 self.end_headers()
+                self.wfile.write(receiver.answer)
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -19,9 +19,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(db_url: str, *args: str, **env: str) -> Iterator[tuple[int, list[str]]]:
-    """`sandbox serve --db db_url` on a free port, once it answers: (port, its banner's lines)."""
-    port = free_port()
+def serving(
+    db_url: str, *args: str, port: int | None = None, **env: str
+) -> Iterator[tuple[int, list[str]]]:
+    """`sandbox serve --db db_url` on `port` (default: a free one), once it answers: (port,
+    its banner's lines)."""
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port), "--db", db_url, *args],
         stdout=subprocess.PIPE,

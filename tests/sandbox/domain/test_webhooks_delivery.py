@@ -80,7 +80,7 @@ def test_a_wrong_secret_fails_the_check(
 def test_retries_wait_for_the_test_clock_then_succeed(
     client: FlaskClient, key: Key, worker: DeliveryWorker
 ) -> None:
-    with Receiver(statuses=[500, 200]) as receiver:
+    with Receiver(statuses=[500, 200], answer=b"try again later") as receiver:
         webhook = subscribe(client, key, receiver, ["sms.logged"])
         client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=key.headers)
         worker.run_due()
@@ -92,6 +92,7 @@ def test_retries_wait_for_the_test_clock_then_succeed(
             "status_code": 500,
             "error": None,
             "duration_ms": None,
+            "response_body": "try again later",
         }
         tried_at = at(first["attempts"][0]["attempted_at"])
         assert (at(first["next_attempt_at"]) - tried_at).total_seconds() == SCHEDULE[0]
