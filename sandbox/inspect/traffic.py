@@ -17,7 +17,6 @@ from sandbox.inspect.dispatch import call
 from sandbox.inspect.fragments import page_query, refused, show
 
 REQUEST_FILTERS = ("status_class", "operation_id", "request_id")
-STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
 
 
 def register(inspect: Blueprint) -> None:

@@ -63,7 +63,7 @@ def show_page() -> Response:
         "inspect/page.html",
         tabs=TABS,
         htmx_version=HTMX_VERSION,
-        status_classes=traffic.STATUS_CLASSES,
+        status_classes=choices("listRequestLog", "status_class"),
         operation_ids=sorted(served.operations),
         event_types=served.schema("WebhookEventType")["enum"],
         sms_statuses=choices("listSmsMessages", "status"),
