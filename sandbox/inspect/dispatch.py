@@ -3,9 +3,10 @@
 Each call names a spec operation; it is run through the whole app (`app.wsgi_app`: every
 stage of the pipeline, routing, auth, scopes, validation, the handler, the strict check)
 with the visitor's own `Authorization` and `X-Business-Id`, so a page shows exactly what
-the API would answer that key. The environ carries `sandbox.unmetered`: such a call is
-neither counted against the key's rate limit nor written to the request log, so the
-inspector's polling does not fill the log it shows.
+the API would answer that key. The environ carries `sandbox.unmetered` (no HTTP client can
+set an environ key): the pipeline writes such a call to no request log and counts it in
+the key's bucket for sandbox tools, not against its plan's limit, so the inspector's
+polling neither fills the log it shows nor spends the key's requests.
 """
 
 from __future__ import annotations
