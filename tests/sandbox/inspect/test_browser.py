@@ -110,8 +110,8 @@ def delivery_attempts(driver: Any, webhook_id: str) -> int:
 
 
 def test_the_inspector_follows_the_companys_traffic(
+    browser: Any,  # noqa: F811  (first: without Chromium, no sandbox is started)
     served: tuple[str, str],
-    browser: Any,  # noqa: F811
     shoot: Callable[[Any, str], Path],
 ) -> None:
     root, key = served
