@@ -141,7 +141,7 @@ def measure(seconds: int, rounds: int = ROUNDS) -> tuple[dict[str, list[Measure]
         stack.enter_context(
             server(
                 [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(sandbox_port)]
-                + ["--db", db, "--rate-limit-scale", "0"]
+                + ["--quiet", "--db", db, "--rate-limit-scale", "0"]
                 + ["--workers", str(WORKERS), "--threads", str(THREADS)],
                 sandbox + "/healthz",
             )

@@ -98,7 +98,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         TargetPolicy.from_entries(config.webhook_allow)
     except ValueError as error:
         raise SystemExit(f"Cannot serve: webhook allow list: {error}") from None
-    return serve(config, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+    return serve(
+        config,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        threads=args.threads,
+        quiet=args.quiet,
+    )
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
@@ -307,6 +314,11 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--strict", action="store_true", help="validate every response against the spec"
+    )
+    serve.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print no line per request (time, method, path, status, duration, request id)",
     )
     serve.add_argument(
         "--rate-limit-scale",

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import socket
 import sys
+import time
 from typing import Any
 
 from flask import Flask
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from sqlalchemy import make_url
 
@@ -46,6 +48,17 @@ class SandboxServer(BaseApplication):
 
     def load(self) -> Flask:
         return self.application
+
+
+# time, method, path, status, duration, request id: gunicorn's access log, one line each
+CONSOLE_LINE = "%(t)s %(m)s %(U)s %(s)s %(M)sms %({x-request-id}o)s"
+
+
+class ConsoleLogger(glogging.Logger):
+    """gunicorn's logger, stamping console lines with the local time of day."""
+
+    def now(self) -> str:
+        return time.strftime("%H:%M:%S")
 
 
 def banner(app: Flask, host: str, port: int, out: Any = sys.stdout) -> None:
@@ -89,8 +102,17 @@ def require_free_port(host: str, port: int) -> None:
             raise SystemExit(f"Cannot serve on {host}:{port}: {error.strerror}") from None
 
 
-def serve(config: SandboxConfig, *, host: str, port: int, workers: int, threads: int) -> int:
-    """Serve until interrupted; webhooks are delivered by a process of their own.
+def serve(
+    config: SandboxConfig,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    quiet: bool = False,
+) -> int:
+    """Serve until interrupted, printing a line per request unless `quiet`; webhooks are
+    delivered by a process of their own.
 
     An in-memory database is made and seeded in the master and lives on in the one
     worker forked from it, which keeps the master's connection: that worker delivers
@@ -135,7 +157,9 @@ def serve(config: SandboxConfig, *, host: str, port: int, workers: int, threads:
         "reuse_port": True,
         "graceful_timeout": 5,
         "loglevel": "warning",
-        "accesslog": None,
+        "accesslog": None if quiet else "-",
+        "access_log_format": CONSOLE_LINE,
+        "logger_class": ConsoleLogger,
     }
     delivery = spawn(config) if config.webhook_worker and not in_memory else None
     try:

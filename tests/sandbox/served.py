@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ def serving(
     db_url: str, *args: str, port: int | None = None, **env: str
 ) -> Iterator[tuple[int, list[str]]]:
     """`sandbox serve --db db_url` on `port` (default: a free one), once it answers: (port,
-    its banner's lines)."""
+    its output's lines: the banner's, then the console's as they come)."""
     port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox.cli", "serve", "--port", str(port), "--db", db_url, *args],
@@ -40,6 +41,9 @@ def serving(
             lines.append(line)
             if line.startswith("Try:") or not line:
                 break
+        # The console prints a line per request: read on, so its pipe never fills.
+        reader = threading.Thread(target=lines.extend, args=(process.stdout,), daemon=True)
+        reader.start()
         for _ in range(100):
             try:
                 with urllib.request.urlopen(
