@@ -24,6 +24,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "handlers": {"conventions", "domain", "storage", "fixtures"},
     "keys": {"storage"},
     "docs": {"storage", "fixtures"},
+    # The inspector reaches data through the app's own operations only (in-process calls).
+    "inspect": set(),
     "delivery": {"domain", "storage"},
     # The devtools drive a sandbox over HTTP; of the domain they sign deliveries only.
     "devtools": {"domain"},
@@ -34,6 +36,7 @@ MAY_IMPORT: dict[str, set[str]] = {
         "fixtures",
         "handlers",
         "docs",
+        "inspect",
         "keys",
         "delivery",
     },

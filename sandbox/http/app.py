@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from sandbox import docs
+from sandbox import docs, inspect
 from sandbox.config import SandboxConfig
 from sandbox.conventions import requestlog
 from sandbox.conventions.ratelimit import RateLimiter
@@ -148,6 +148,7 @@ def _install_extras(app: Flask, spec: Spec) -> None:
                     "version": spec.version,
                     "api": origin + spec.base_path,
                     "docs": origin + "/docs",
+                    "inspector": origin + "/inspect",
                     "openapi": origin + "/openapi.yaml",
                     "openapi_json": origin + "/openapi.json",
                 }
@@ -155,6 +156,7 @@ def _install_extras(app: Flask, spec: Spec) -> None:
         )
 
     app.register_blueprint(_docs_blueprint(spec.path))
+    app.register_blueprint(inspect.blueprint())
 
 
 @functools.cache
