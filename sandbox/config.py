@@ -10,6 +10,9 @@ from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///sandbox.db"
 DEFAULT_SEED = 42
+# The WSGI environ key that marks an in-process call (the inspector's) as a sandbox tool's:
+# counted in the key's bucket for tools and not logged. No HTTP client can set it.
+UNMETERED_CALL = "sandbox.unmetered"
 
 # One request at a time per worker: a request's work is Python under its process's one
 # GIL, so threads in a worker only take turns, and a writer that gives up the GIL inside

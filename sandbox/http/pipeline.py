@@ -21,6 +21,7 @@ from collections.abc import Callable
 from flask import Response, g, request
 from sqlalchemy.exc import IntegrityError
 
+from sandbox.config import UNMETERED_CALL
 from sandbox.conventions import auth, clock, idempotency, request_body, requestlog
 from sandbox.conventions.context import RequestContext, clock_now
 from sandbox.conventions.ratelimit import RateState
@@ -38,8 +39,6 @@ READS_OF_THE_REQUEST_LOG = {"listRequestLog", "getRequestLogEntry"}
 # Writes that no other write of the company may interleave with (see storage/tenancy.py):
 # a reset rewrites everything; every write reads the webhooks it fans out to.
 EXCLUSIVE_WRITES = {"resetSandbox", "deleteWebhook"}
-# The WSGI environ key that marks an in-process call (the inspector's) as unmetered.
-UNMETERED = "sandbox.unmetered"
 
 
 # ARRIVAL
@@ -81,7 +80,7 @@ def unmetered(pipeline: Pipeline) -> bool:
     """Whether this request is a sandbox tool's: an `x-unmetered` operation, or an
     in-process call of the inspector (WSGI environ `sandbox.unmetered`, which no client
     can set)."""
-    if request.environ.get(UNMETERED):
+    if request.environ.get(UNMETERED_CALL):
         return True
     rule = request.url_rule
     return rule is not None and (rule.endpoint, request.method) in pipeline.unmetered

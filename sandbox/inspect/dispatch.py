@@ -20,9 +20,9 @@ from urllib.parse import quote
 from flask import current_app, request
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from sandbox.config import UNMETERED_CALL
 from sandbox.spec import Spec
 
-UNMETERED = "sandbox.unmetered"
 # The visitor's headers a call forwards; nothing else of the page's request reaches the API.
 FORWARDED = ("Authorization", "X-Business-Id")
 
@@ -86,7 +86,7 @@ def call(
         headers=headers,
         data=None if body is None else json.dumps(body),
         content_type="application/json" if body is not None else None,
-        environ_base={"REMOTE_ADDR": request.remote_addr or "127.0.0.1", UNMETERED: True},
+        environ_base={"REMOTE_ADDR": request.remote_addr or "127.0.0.1", UNMETERED_CALL: True},
     )
     try:
         environ = builder.get_environ()
