@@ -209,7 +209,10 @@ class Driver:
 @pytest.fixture
 def driver(package: ModuleType, tmp_path: Path) -> Iterator[Driver]:
     """The generated client's AuthenticatedClient on a served sandbox (strict responses)."""
-    with serving(f"sqlite:///{tmp_path / 'sandbox.db'}", "--rate-limit-scale", "0", "--strict") as (
+    with serving(
+        f"sqlite:///{tmp_path / 'sandbox.db'}",
+        *("--rate-limit-scale", "0", "--strict", "--webhook-allow", "127.0.0.1/32"),
+    ) as (
         port,
         lines,
     ):
@@ -275,11 +278,12 @@ def test_the_generated_client_parses_every_operation(driver: Driver) -> None:
     reply = call("sendChatMessage")
     call("getConversation", conversation_id=reply["conversation_id"])
 
-    webhook = call("createWebhook")
+    webhook = call("createWebhook", body={"url": "http://127.0.0.1:9/hooks"})  # loopback only
     call("getWebhook", webhook_id=webhook["id"])
     delivery = call("sendTestWebhook", webhook_id=webhook["id"])
     call("getWebhookDelivery", webhook_id=webhook["id"], delivery_id=delivery["id"])
-    call("updateWebhook", webhook_id=webhook["id"])
+    call("getWebhookEvent", event_id=delivery["event_id"])
+    call("updateWebhook", body={"enabled": True}, webhook_id=webhook["id"])  # resent below
 
     customer = call("createCustomer")
     call("getCustomer", customer_id=customer["id"])
@@ -305,6 +309,11 @@ def test_the_generated_client_parses_every_operation(driver: Driver) -> None:
         else:
             call(operation_id)
 
+    # By now the delivery's first attempt (to a closed port) is recorded: none in flight.
+    call("resendWebhookDelivery", delivery_id=delivery["id"])
+    logged = call("listRequestLog")
+    call("getRequestLogEntry", request_log_id=logged["items"][0]["id"])
+
     call("deleteDashboard", dashboard_id=dashboard["id"])
     call("deleteDeal", deal_id=deal["id"])
     call("deleteContact", contact_id=contact["id"])
@@ -314,5 +323,5 @@ def test_the_generated_client_parses_every_operation(driver: Driver) -> None:
     call("resetSandbox")  # last: it empties the business the calls above filled
 
     assert driver.problems == [], "\n".join(driver.problems)
-    assert len(pages) == 19
+    assert len(pages) == 20
     assert set(driver.called) == set(OPERATIONS)
