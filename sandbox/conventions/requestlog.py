@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import insert
 
 from sandbox.ids import new_id
 from sandbox.storage.base import table_of, utcnow
@@ -21,6 +21,7 @@ from sandbox.storage.core import RequestLogBody, RequestLogEntry
 from sandbox.storage.database import Database
 
 FLUSH_SECONDS = 0.5
+BATCH_ROWS = 500  # entries written per transaction
 BODY_BYTES = 16 * 1024
 KEY_SHOWN = 12  # characters of a key the log keeps: `sk_test_` and four more
 MASKED_HEADERS = {"authorization", "cookie", "proxy-authorization"}
@@ -109,23 +110,13 @@ class RequestLog:
         logged = fields.pop("exchange")
         row_id = new_id("rlg")
         row = {"id": row_id, "created_at": utcnow(), **fields}
-        row["exchange"] = {"id": row_id, **logged} if logged else None
+        row["exchange"] = logged or None
         with self._lock:
             self._pending.append(row)
             if self._timer is None and not self._closed:
                 self._timer = threading.Timer(FLUSH_SECONDS, self._flush_on_timer)
                 self._timer.daemon = True
                 self._timer.start()
-
-    def flush(self, connection: Connection) -> None:
-        """Write every buffered entry in the caller's transaction."""
-        with self._lock:
-            rows, self._pending = self._pending, []
-        if rows:
-            bodies = [row.pop("exchange") for row in rows]
-            connection.execute(_INSERT, rows)
-            if written := [body for body in bodies if body is not None]:
-                connection.execute(_INSERT_BODY, written)
 
     def write_pending(self) -> None:
         """Write what is buffered now, in a transaction of its own.
@@ -145,8 +136,22 @@ class RequestLog:
         self.write_pending()  # waits for a timer's write already under way
 
     def _write(self) -> None:
-        with self.database.unit() as unit:
-            self.flush(unit.connection)
+        """Write every buffered entry, BATCH_ROWS to a transaction: on a SQLite file each
+        holds the write lock only briefly, so requests' writes interleave with the log's."""
+        with self._lock:
+            rows, self._pending = self._pending, []
+        for start in range(0, len(rows), BATCH_ROWS):
+            batch = rows[start : start + BATCH_ROWS]
+            exchanges = [row.pop("exchange") for row in batch]
+            packed = [
+                {"id": row["id"], "packed": RequestLogBody.pack(exchange)}
+                for row, exchange in zip(batch, exchanges, strict=True)
+                if exchange is not None
+            ]
+            with self.database.unit() as unit:
+                unit.connection.execute(_INSERT, batch)
+                if packed:
+                    unit.connection.execute(_INSERT_BODY, packed)
 
     def _flush_on_timer(self) -> None:
         with self._writing:

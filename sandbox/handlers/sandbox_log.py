@@ -11,12 +11,16 @@ from sandbox.storage.core import RequestLogBody, RequestLogEntry
 
 # What getRequestLogEntry shows of a request logged before bodies were kept.
 NO_EXCHANGE = RequestLogBody(
-    request_headers={},
-    request_body=None,
-    request_body_truncated=False,
-    response_headers={},
-    response_body=None,
-    response_body_truncated=False,
+    packed=RequestLogBody.pack(
+        {
+            "request_headers": {},
+            "request_body": None,
+            "request_body_truncated": False,
+            "response_headers": {},
+            "response_body": None,
+            "response_body_truncated": False,
+        }
+    )
 )
 
 
