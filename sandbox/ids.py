@@ -10,11 +10,17 @@ from __future__ import annotations
 import os
 import random
 import string
+import time
 
 ALPHABET = string.ascii_letters + string.digits
 ID_LENGTH = 20
 # Maps each byte to a letter or digit (byte % 62), so random bytes become an id in one step.
 _TO_ALPHABET = bytes(ord(ALPHABET[byte % len(ALPHABET)]) for byte in range(256))
+# Digits in ASCII order, so that ids compare as the numbers they spell; 10 of them count
+# microseconds for some 26,000 years.
+ALPHABET_SORTED = string.digits + string.ascii_uppercase + string.ascii_lowercase
+TIME_DIGITS = 10
+_last_micros = 0
 _random = random.Random()
 os.register_at_fork(after_in_child=_random.seed)
 
@@ -26,6 +32,22 @@ def new_id(prefix: str, rng: random.Random | None = None) -> str:
     else:
         body = "".join(rng.choice(ALPHABET) for _ in range(ID_LENGTH))
     return f"{prefix}_{body}"
+
+
+def new_ordered_id(prefix: str) -> str:
+    """A fresh id whose first characters count microseconds (base 62, fixed width), so
+    ids made one after another sort in that order: rows keyed by them are appended at
+    the end of their index instead of all over it (the request log writes thousands a
+    second)."""
+    global _last_micros
+    # Never the same count twice in a thread: ids made in one microsecond still sort.
+    micros = _last_micros = max(time.time_ns() // 1000, _last_micros + 1)
+    digits = []
+    for _ in range(TIME_DIGITS):
+        micros, digit = divmod(micros, len(ALPHABET_SORTED))
+        digits.append(ALPHABET_SORTED[digit])
+    tail = _random.randbytes(ID_LENGTH - TIME_DIGITS).translate(_TO_ALPHABET).decode()
+    return f"{prefix}_{''.join(reversed(digits))}{tail}"
 
 
 def new_request_id() -> str:

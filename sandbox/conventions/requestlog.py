@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from sandbox.ids import new_id
+from sandbox.ids import new_ordered_id
 from sandbox.storage.base import table_of, utcnow
 from sandbox.storage.core import RequestLogBody, RequestLogEntry
 from sandbox.storage.database import Database
@@ -108,7 +108,7 @@ class RequestLog:
         """Buffer one request; it is written within FLUSH_SECONDS."""
         fields = dict(vars(entry))
         logged = fields.pop("exchange")
-        row_id = new_id("rlg")
+        row_id = new_ordered_id("rlg")
         row = {"id": row_id, "created_at": utcnow(), **fields}
         row["exchange"] = logged or None
         with self._lock:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import inspect, text
 
+from sandbox.ids import ID_LENGTH, new_ordered_id
 from sandbox.storage.database import Database
 
 
@@ -23,3 +24,9 @@ def test_an_older_database_gains_new_columns_and_tables(database_url: str) -> No
         database.create_schema()  # a second start changes nothing
     finally:
         database.engine.dispose()
+
+
+def test_ordered_ids_sort_in_the_order_they_were_made() -> None:
+    made = [new_ordered_id("rlg") for _ in range(2000)]
+    assert made == sorted(made) and len(set(made)) == len(made)
+    assert all(len(made_id) == len("rlg_") + ID_LENGTH for made_id in made)
