@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -160,6 +162,10 @@ def not_started(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl-C ends a run with its partial report, even in a process started ignoring
+        # SIGINT (a shell's background job, and so a CI step it starts).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.command == "rules":
         return list_rules()
     return run_command(args)

@@ -206,17 +206,20 @@ def devtools_base_url(args: argparse.Namespace) -> str:
 
 @contextmanager
 def interrupted_by_sigterm() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt inside the block, as Ctrl-C does (a clean stop)."""
+    """SIGINT and SIGTERM raise KeyboardInterrupt inside the block (a clean stop), SIGINT
+    even when this process was started ignoring it (as a shell's background job is)."""
     import signal
 
     def interrupt(_signal: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def cmd_listen(args: argparse.Namespace) -> int:
