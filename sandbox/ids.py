@@ -37,8 +37,8 @@ def new_id(prefix: str, rng: random.Random | None = None) -> str:
 def new_ordered_id(prefix: str) -> str:
     """A fresh id whose first characters count microseconds (base 62, fixed width), so
     ids made one after another sort in that order: rows keyed by them are appended at
-    the end of their index instead of all over it (the request log writes thousands a
-    second)."""
+    the end of their index instead of all over it (the request log, webhook events and
+    deliveries are written thousands a second)."""
     global _last_micros
     # Never the same count twice in a thread: ids made in one microsecond still sort.
     micros = _last_micros = max(time.time_ns() // 1000, _last_micros + 1)

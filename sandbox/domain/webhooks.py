@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sandbox.ids import new_id
+from sandbox.ids import new_ordered_id
 from sandbox.spec import Spec
 from sandbox.storage.base import iso
 from sandbox.storage.database import Transaction
@@ -85,7 +85,7 @@ class Origin:
 
 def event_row(origin: Origin, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     """The column values of a new event, with the exact body every attempt will POST."""
-    event_id = new_id("wev")
+    event_id = new_ordered_id("wev")
     tenancy = (origin.company_id, origin.business_id)
     body = event_body(event_id, event_type, origin.now, tenancy, data)
     return {"id": event_id, "type": event_type, "body": body, **origin.tenancy()}
@@ -94,7 +94,7 @@ def event_row(origin: Origin, event_type: str, data: dict[str, Any]) -> dict[str
 def delivery_row(origin: Origin, webhook_id: str, event_id: str, event_type: str) -> dict[str, Any]:
     """The column values of a pending delivery of the event to the webhook, due now."""
     return {
-        "id": new_id("dlv"),
+        "id": new_ordered_id("dlv"),
         "webhook_id": webhook_id,
         "event_id": event_id,
         "event_type": event_type,
