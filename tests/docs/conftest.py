@@ -1,7 +1,10 @@
-"""Fixtures of the docs tests: the spec, and the reference built from it once per session."""
+"""Fixtures of the docs tests: the spec, the reference built from it once per session, and
+a sandbox served over HTTP for the browser."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,3 +45,22 @@ def built(spec_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
         html=(out_dir / "index.html").read_text(encoding="utf-8"),
         markdown=(out_dir / "reference.md").read_text(encoding="utf-8"),
     )
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """A sandbox served over HTTP on a free loopback port; yields its root URL."""
+    from werkzeug.serving import make_server
+
+    from sandbox.config import SandboxConfig
+    from sandbox.http.app import create_app
+
+    config = SandboxConfig(database_url=f"sqlite:///{tmp_path}/s.db", webhook_worker=False)
+    http = make_server("127.0.0.1", 0, create_app(config), threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_port}"
+    finally:
+        http.shutdown()
+        thread.join(timeout=10)

@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.support.wait import WebDriverWait
 
-from tests.docs.test_browser import browser, server  # noqa: F401  (the fixtures, shared)
-
 pytestmark = pytest.mark.browser
 
 VISIBLE_SAMPLES = """
@@ -54,8 +52,8 @@ def severe_console_entries(driver) -> list[dict]:  # noqa: ANN001
 
 
 def test_the_language_switch_changes_every_sample_and_is_remembered(
-    server: str,  # noqa: F811
-    browser,  # noqa: ANN001, F811
+    server: str,
+    browser,  # noqa: ANN001
     shoot,  # noqa: ANN001
 ) -> None:
     browser.get(f"{server}/docs")
@@ -99,8 +97,8 @@ return {checked: shown.length, found: found};
 
 @pytest.mark.parametrize("width", [1024, 1400])
 def test_no_table_or_code_block_overflows_its_column(
-    server: str,  # noqa: F811
-    browser,  # noqa: ANN001, F811
+    server: str,
+    browser,  # noqa: ANN001
     shoot,  # noqa: ANN001
     width: int,
 ) -> None:
@@ -116,8 +114,8 @@ def test_no_table_or_code_block_overflows_its_column(
 
 
 def test_the_test_mode_tables_use_the_full_width_at_1400_px(
-    server: str,  # noqa: F811
-    browser,  # noqa: ANN001, F811
+    server: str,
+    browser,  # noqa: ANN001
 ) -> None:
     browser.set_window_size(1400, 900)
     browser.get(f"{server}/docs")
@@ -130,8 +128,8 @@ def test_the_test_mode_tables_use_the_full_width_at_1400_px(
 
 
 def test_the_mobile_layout_fits_the_screen_and_its_menu_opens(
-    server: str,  # noqa: F811
-    browser,  # noqa: ANN001, F811
+    server: str,
+    browser,  # noqa: ANN001
     shoot,  # noqa: ANN001
 ) -> None:
     browser.set_window_size(400, 800)
@@ -157,8 +155,8 @@ return box.top >= 0 && box.bottom <= window.innerHeight;
 
 
 def test_search_finds_a_field_as_you_type_and_jumps_to_it(
-    server: str,  # noqa: F811
-    browser,  # noqa: ANN001, F811
+    server: str,
+    browser,  # noqa: ANN001
     shoot,  # noqa: ANN001
 ) -> None:
     from selenium.webdriver.common.keys import Keys
@@ -194,7 +192,7 @@ def test_search_finds_a_field_as_you_type_and_jumps_to_it(
 )
 def test_the_static_build_searches_without_a_server(
     tmp_path: Path,
-    browser,  # noqa: ANN001, F811
+    browser,  # noqa: ANN001
     query: str,
     kind: str,
     title: str,
@@ -224,7 +222,7 @@ def try_it(driver, operation_id: str) -> str:  # noqa: ANN001
 
 def test_try_it_sends_the_example_with_the_pasted_key_and_shows_the_answer(
     tmp_path: Path,
-    browser,  # noqa: ANN001, F811
+    browser,  # noqa: ANN001
     shoot,  # noqa: ANN001
 ) -> None:
     from tests.sandbox.served import banner_key, serving

@@ -15,7 +15,6 @@ from flask.testing import FlaskClient
 from sandbox.cli import main
 from sandbox.config import SandboxConfig
 from sandbox.http.app import shutdown
-from tests.docs.test_browser import browser  # noqa: F401  (the fixture, shared)
 from tests.sandbox.conftest import BASE, Key, build_app
 from tests.sandbox.served import banner_key, serving
 
@@ -224,7 +223,7 @@ def page_server(tmp_path: Path) -> Iterator[tuple[Path, str]]:
 
 @pytest.mark.browser
 def test_a_page_on_another_origin_creates_a_contact_and_reads_the_headers(
-    browser,  # noqa: ANN001, F811
+    browser,  # noqa: ANN001
     page_server: tuple[Path, str],
     tmp_path: Path,
 ) -> None:

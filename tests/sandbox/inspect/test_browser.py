@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.docs.test_browser import browser, network_events  # noqa: F401  (the fixture)
+from tests.browser import clean_requests
 
 from ..conftest import BASE
 from ..receivers import Receiver
@@ -110,7 +110,7 @@ def delivery_attempts(driver: Any, webhook_id: str) -> int:
 
 
 def test_the_inspector_follows_the_companys_traffic(
-    browser: Any,  # noqa: F811  (first: without Chromium, no sandbox is started)
+    browser: Any,  # first: without Chromium, no sandbox is started
     served: tuple[str, str],
     shoot: Callable[[Any, str], Path],
 ) -> None:
@@ -208,17 +208,5 @@ def test_the_inspector_follows_the_companys_traffic(
     assert read(browser, "#orders") == ""
     assert css(browser, "#app")[0].is_displayed() is False
 
-    severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
-    assert severe == []
-    events = network_events(browser, url)
-    failed = [e["params"] for e in events if e["method"] == "Network.loadingFailed"]
-    assert failed == []
-    responses = [
-        e["params"]["response"] for e in events if e["method"] == "Network.responseReceived"
-    ]
-    assert [(r["url"], r["status"]) for r in responses if r["status"] >= 400] == []
-    requested = [
-        e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"
-    ]
-    assert [u for u in requested if not u.startswith((root, "data:"))] == []
+    requested = clean_requests(browser, url, root)
     assert any("/inspect/requests" in u for u in requested)
