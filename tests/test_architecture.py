@@ -49,6 +49,7 @@ SINGLE = {
     "sandbox.keys": "keys",
     "sandbox.delivery_process": "delivery",
     "sandbox.cli": "cli",
+    "sandbox.tool_commands": "cli",
 }
 NO_FLASK = {"storage", "domain", "fixtures", "devtools"}
 # What of the sandbox the devtools may import: they talk to a sandbox over HTTP only.

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.cli import LOCAL_SANDBOX, devtools_base_url, devtools_key, main, parser
+from sandbox.cli import main, parser
 from sandbox.spec import load_spec
+from sandbox.tool_commands import LOCAL_SANDBOX, devtools_base_url, devtools_key
 
 
 def test_the_default_base_url_is_where_serve_listens_by_default() -> None:
