@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import Request, Response
 from sqlalchemy import insert
 
+from sandbox.conventions.request_body import RAW_BODY
 from sandbox.ids import new_ordered_id
 from sandbox.storage.base import table_of, utcnow
 from sandbox.storage.core import RequestLogBody, RequestLogEntry
@@ -91,6 +94,34 @@ def exchange(
         "response_body": response_text,
         "response_body_truncated": response_cut,
     }
+
+
+def logged(
+    request: Request,
+    response: Response,
+    *,
+    company_id: str | None,
+    request_id: str,
+    operation_id: str | None,
+    started: float,
+) -> LoggedRequest:
+    """What is logged of `request` answered with `response` (`started`: perf_counter)."""
+    return LoggedRequest(
+        company_id=company_id,
+        request_id=request_id,
+        method=request.method,
+        path=request.path.replace("\x00", "%00"),
+        query=request.query_string.decode(errors="replace") or None,
+        operation_id=operation_id,
+        status=response.status_code,
+        duration_ms=(time.perf_counter() - started) * 1000,
+        exchange=exchange(
+            request.headers.items(),
+            request.environ.get(RAW_BODY),
+            response.headers.items(),
+            None if response.is_streamed else response.get_data(),
+        ),
+    )
 
 
 class RequestLog:

@@ -277,22 +277,14 @@ def log_request(pipeline: Pipeline, call: Call, response: Response) -> Response:
     if call.rate is not None and call.logged:
         identity, op = call.identity, call.operation
         pipeline.request_log.add(
-            requestlog.LoggedRequest(
+            requestlog.logged(
+                request,
+                response,
                 company_id=identity.company_id if identity else None,
                 request_id=call.request_id,
-                method=request.method,
-                path=request.path.replace("\x00", "%00"),
-                query=request.query_string.decode(errors="replace") or None,
                 operation_id=op.operation_id if op is not None else None,
-                status=response.status_code,
-                duration_ms=(time.perf_counter() - call.started) * 1000,
-                exchange=requestlog.exchange(
-                    request.headers.items(),
-                    request.environ.get(request_body.RAW_BODY),
-                    response.headers.items(),
-                    None if response.is_streamed else response.get_data(),
-                ),
-            ),
+                started=call.started,
+            )
         )
     return response
 
