@@ -105,16 +105,30 @@ class RequestContext:
             model.business_id == self.business.id,  # type: ignore[attr-defined]
         )
 
-    def get(self, model: type[Model], resource_id: str, what: str, *, lock: bool = False) -> Model:
-        """The `model` row with that id in the caller's business; NotFound otherwise.
+    def get(
+        self,
+        model: type[Model],
+        resource_id: str,
+        what: str,
+        *,
+        lock: bool = False,
+        company_wide: bool = False,
+    ) -> Model:
+        """The `model` row with that id in the caller's business (with `company_wide`, in
+        any business of the caller's company, or of no business); NotFound otherwise.
 
         `lock` takes the row lock (FOR UPDATE) until the transaction ends: a state change
         decided from the row must lock it, so that concurrent changes queue behind it.
         """
         row = self.session.get(model, resource_id, with_for_update=lock or None)
-        if row is None or owner_of(row) != (self.company_id, self.business.id):
+        if row is None or not self._owns(row, company_wide):
             raise NotFound(f"No {what} with id {resource_id}")
         return row
+
+    def _owns(self, row: Any, company_wide: bool) -> bool:
+        if company_wide:
+            return bool(row.company_id == self.company_id)
+        return owner_of(row) == (self.company_id, self.business.id)
 
     def insert(self, model: type, **values: Any) -> Any:
         """Write one new `model` row with a single prepared INSERT (no ORM unit of work).

@@ -9,20 +9,13 @@ from sqlalchemy import and_, or_, select
 
 from sandbox.conventions.context import Reply, RequestContext
 from sandbox.conventions.pagination import page
-from sandbox.errors import Conflict, NotFound
+from sandbox.errors import Conflict
 from sandbox.handlers.lookups import deliveries_api
 from sandbox.storage.base import utcnow
 from sandbox.storage.webhooks import Webhook, WebhookDelivery, WebhookEvent
 
 IN_FLIGHT = "Delivery {id} has an attempt in flight; resend it once that attempt is recorded"
 DISABLED = "Webhook {id} is disabled; enable it to resend its deliveries"
-
-
-def _event(ctx: RequestContext, event_id: str) -> WebhookEvent:
-    event = ctx.session.get(WebhookEvent, event_id)
-    if event is None or event.company_id != ctx.company_id:
-        raise NotFound(f"No event with id {event_id}")
-    return event
 
 
 def list_webhook_events(ctx: RequestContext) -> Reply:
@@ -34,7 +27,7 @@ def list_webhook_events(ctx: RequestContext) -> Reply:
     if (event_type := ctx.query.get("type")) is not None:
         query = query.where(WebhookEvent.type == event_type)
     if (after := ctx.query.get("after")) is not None:
-        cursor = _event(ctx, after)
+        cursor = ctx.get(WebhookEvent, after, "event", company_wide=True)
         later = or_(
             WebhookEvent.created_at > cursor.created_at,
             and_(WebhookEvent.created_at == cursor.created_at, WebhookEvent.id > cursor.id),
@@ -47,7 +40,7 @@ def list_webhook_events(ctx: RequestContext) -> Reply:
 
 def get_webhook_event(ctx: RequestContext) -> Reply:
     """200 with the event and its deliveries (oldest first); NotFound if not the company's."""
-    event = _event(ctx, ctx.path["event_id"])
+    event = ctx.get(WebhookEvent, ctx.path["event_id"], "event", company_wide=True)
     deliveries = ctx.session.scalars(
         select(WebhookDelivery)
         .where(WebhookDelivery.event_id == event.id)
@@ -60,9 +53,7 @@ def resend_webhook_delivery(ctx: RequestContext) -> Reply:
     """202 with the delivery pending and due now; Conflict while an attempt is in flight
     or when its webhook is disabled (a disabled webhook receives no new attempts)."""
     delivery_id = ctx.path["delivery_id"]
-    delivery = ctx.session.get(WebhookDelivery, delivery_id, with_for_update=True)
-    if delivery is None or delivery.company_id != ctx.company_id:
-        raise NotFound(f"No delivery with id {delivery_id}")
+    delivery = ctx.get(WebhookDelivery, delivery_id, "delivery", lock=True, company_wide=True)
     if delivery.lease_until is not None and delivery.lease_until > utcnow():
         raise Conflict(IN_FLIGHT.format(id=delivery_id))
     webhook = ctx.session.get(Webhook, delivery.webhook_id)

@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from sandbox.conventions.context import Reply, RequestContext
 from sandbox.conventions.pagination import page
-from sandbox.errors import NotFound
 from sandbox.storage.core import RequestLogBody, RequestLogEntry
 
 # What getRequestLogEntry shows of a request logged before bodies were kept.
@@ -44,8 +43,6 @@ def list_request_log(ctx: RequestContext) -> Reply:
 def get_request_log_entry(ctx: RequestContext) -> Reply:
     """200 with one logged request and its headers and bodies; NotFound if not the company's."""
     entry_id = ctx.path["request_log_id"]
-    entry = ctx.session.get(RequestLogEntry, entry_id)
-    if entry is None or entry.company_id != ctx.company_id:
-        raise NotFound(f"No logged request with id {entry_id}")
+    entry = ctx.get(RequestLogEntry, entry_id, "logged request", company_wide=True)
     exchange = ctx.session.get(RequestLogBody, entry_id) or NO_EXCHANGE
     return 200, {**entry.to_api(), **exchange.to_api()}
