@@ -19,7 +19,7 @@ from sqlalchemy import insert
 
 from sandbox.conventions.request_body import RAW_BODY
 from sandbox.ids import new_ordered_id
-from sandbox.storage.base import table_of, utcnow
+from sandbox.storage.base import storable, table_of, utcnow
 from sandbox.storage.core import RequestLogBody, RequestLogEntry
 from sandbox.storage.database import Database
 
@@ -37,13 +37,13 @@ def text_of(data: bytes | None) -> tuple[str | None, bool]:
     """The first BODY_BYTES of `data` as text (NUL shown as U+FFFD), and whether more came."""
     if not data:
         return None, False
-    text = data[:BODY_BYTES].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    text = storable(data[:BODY_BYTES].decode("utf-8", errors="replace"))
     return _SECRET.sub(r"\1…\2", text), len(data) > BODY_BYTES
 
 
 def masked(name: str, value: str) -> str:
     """A header's value as logged: credentials cut to the scheme and the key's prefix."""
-    value = value.replace("\x00", "\ufffd")
+    value = storable(value)
     if name.lower() not in MASKED_HEADERS:
         return value
     scheme, _, credential = value.partition(" ")
@@ -137,11 +137,7 @@ class RequestLog:
 
     def add(self, entry: LoggedRequest) -> None:
         """Buffer one request; it is written within FLUSH_SECONDS."""
-        fields = dict(vars(entry))
-        logged = fields.pop("exchange")
-        row_id = new_ordered_id("rlg")
-        row = {"id": row_id, "created_at": utcnow(), **fields}
-        row["exchange"] = logged or None
+        row = {"id": new_ordered_id("rlg"), "created_at": utcnow(), **vars(entry)}
         with self._lock:
             self._pending.append(row)
             if self._timer is None and not self._closed:
@@ -177,7 +173,7 @@ class RequestLog:
             packed = [
                 {"id": row["id"], "packed": RequestLogBody.pack(exchange)}
                 for row, exchange in zip(batch, exchanges, strict=True)
-                if exchange is not None
+                if exchange
             ]
             with self.database.unit() as unit:
                 unit.connection.execute(_INSERT, batch)

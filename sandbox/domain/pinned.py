@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 
 from sandbox.domain.targets import IPAddress, Target
+from sandbox.storage.base import storable
 
 DEADLINE_PASSED = "No complete answer within {seconds:g} s"
 EXCERPT_BYTES = 512  # of the answer's body kept with the attempt (the spec's maxLength)
@@ -139,7 +140,7 @@ def _first_bytes(answer: http.client.HTTPResponse) -> str | None:
         return None
     finally:
         answer.close()
-    return data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")[:EXCERPT_BYTES]
+    return storable(data.decode("utf-8", errors="replace"))[:EXCERPT_BYTES]
 
 
 def post(

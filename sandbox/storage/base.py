@@ -143,6 +143,11 @@ def table_of(model: type) -> Table:
     return cast(Table, model.__table__)  # type: ignore[attr-defined]  # any mapped class has one
 
 
+def storable(text: str) -> str:
+    """`text` as a text column can hold it: NUL, which PostgreSQL refuses, shown as U+FFFD."""
+    return text.replace("\x00", "\ufffd")
+
+
 def owner_of(row: Any) -> tuple[str, str]:
     """The (company id, business id) of a resource's row."""
     return row.company_id, row.business_id
