@@ -138,9 +138,17 @@ DUE = (
     .order_by(_deliveries.c.next_attempt_at, _deliveries.c.id)
     .limit(bindparam("limit"))
 )
+# Run once per delivery, found by its primary key: with `id IN (…)` SQLite's planner,
+# which has no statistics, would read every pending delivery through the due index
+# instead, holding the write lock meanwhile.
 CLAIM = (
     update(_deliveries)
-    .where(_chosen, _pending, _deliveries.c.next_attempt_at <= bindparam("company_now"), _free)
+    .where(
+        _deliveries.c.id == bindparam("claimed_id"),
+        _pending,
+        _deliveries.c.next_attempt_at <= bindparam("company_now"),
+        _free,
+    )
     .values(lease_until=bindparam("lease_ends"), lease_token=bindparam("claim_token"))
 )
 JOBS = (
@@ -211,21 +219,20 @@ def claim(
     connection: Connection, chosen: Iterable[Due], real_now: datetime, lease: timedelta, token: str
 ) -> list[Job]:
     """Lease those of `chosen` still pending, due and free; the jobs of the ones marked."""
-    by_clock: dict[datetime, list[str]] = {}
-    for item in chosen:
-        by_clock.setdefault(item.company_now, []).append(item.delivery_id)
-    for company_now, ids in by_clock.items():
-        connection.execute(
-            CLAIM,
-            {
-                "ids": ids,
-                "company_now": company_now,
-                "real_now": real_now,
-                "lease_ends": real_now + lease,
-                "claim_token": token,
-            },
-        )
-    ids = [delivery_id for ids in by_clock.values() for delivery_id in ids]
+    claims = [
+        {
+            "claimed_id": item.delivery_id,
+            "company_now": item.company_now,
+            "real_now": real_now,
+            "lease_ends": real_now + lease,
+            "claim_token": token,
+        }
+        for item in chosen
+    ]
+    if not claims:
+        return []
+    connection.execute(CLAIM, claims)
+    ids = [item.delivery_id for item in chosen]
     rows = connection.execute(JOBS, {"ids": ids, "claim_token": token}).all()
     return [
         Job(

@@ -3,7 +3,7 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -13,7 +13,7 @@ from sandbox.domain import webhooks
 from sandbox.storage import outbox
 from sandbox.storage.base import utcnow
 from sandbox.storage.core import Business, Company
-from sandbox.storage.database import Database
+from sandbox.storage.database import Database, Transaction
 from sandbox.storage.webhooks import DeliveryAttempt, Webhook, WebhookDelivery
 
 LEASE = timedelta(seconds=60)
@@ -148,3 +148,46 @@ def test_recording_appends_the_attempt_and_moves_the_delivery_on(database: Datab
         assert [(a.delivery_id, a.number, a.status_code) for a in recorded] == [
             (kept.delivery_id, 1, 500)
         ]
+
+
+def _steps(database: Database, work: Callable[[Transaction], object]) -> int:
+    """How many SQLite VM instructions `work` runs in a write transaction of its own."""
+    counted = [0]
+
+    def count() -> int:
+        counted[0] += 1
+        return 0  # go on
+
+    with database.unit() as unit:
+        driver = unit.connection.connection.driver_connection
+        driver.set_progress_handler(count, 1)
+        try:
+            work(unit)
+        finally:
+            driver.set_progress_handler(None, 1)
+    return counted[0]
+
+
+def test_a_claims_work_does_not_grow_with_the_deliveries_waiting(database: Database) -> None:
+    """A claim finds its deliveries by id: thousands of others pending (a dead receiver's
+    retries) must not be read by each claim, holding the write lock meanwhile."""
+    if database.dialect != "sqlite":
+        pytest.skip("counts SQLite's VM instructions; PostgreSQL plans from its statistics")
+    _fresh(database)
+    company, business, webhook = _primary(database)[0]
+
+    def claim_a_batch(token: str) -> int:
+        _queue(database, company, business, webhook, 48)
+        due = _due(database)
+        assert len(due) == 48
+        return _steps(
+            database, lambda unit: outbox.claim(unit.connection, due, utcnow(), LEASE, token)
+        )
+
+    alone = claim_a_batch("tok_a")
+    with database.unit() as unit:  # 3,000 retries waiting an hour
+        origin = webhooks.Origin(company, business, utcnow() + timedelta(hours=1))
+        for _ in range(3000):
+            webhooks.queue(unit, origin, "webhook.test", {"n": 1}, [webhook])
+    among_many = claim_a_batch("tok_b")
+    assert among_many < 1.5 * alone, (alone, among_many)
