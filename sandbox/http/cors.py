@@ -10,6 +10,8 @@ no OPTIONS operations, so routing would answer 405).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import cast
 
 from flask import Flask, Response, request
 from flask_cors import CORS
@@ -99,3 +101,12 @@ def install(app: Flask, spec: Spec, origins: tuple[str, ...]) -> None:
         # Every error reaches the after_request hook through the app's error handlers.
         intercept_exceptions=False,
     )
+    # A request without an Origin gets no CORS headers (always_send=False): skip
+    # flask-cors's path matching and option reading for it (some 12 µs a response).
+    hooks = app.after_request_funcs[None]
+    cors_after_request = cast(Callable[[Response], Response], hooks[-1])  # CORS() added it
+
+    def only_with_an_origin(response: Response) -> Response:
+        return cors_after_request(response) if "Origin" in request.headers else response
+
+    hooks[-1] = only_with_an_origin

@@ -101,6 +101,13 @@ def test_a_response_names_the_headers_a_script_may_read(client: FlaskClient, key
     assert names(response.headers["Access-Control-Expose-Headers"]) == EXPOSED
 
 
+def test_a_request_without_an_origin_gets_no_cors_headers(client: FlaskClient, key: Key) -> None:
+    response = client.get(f"{BASE}/crm/contacts", headers=key.headers)
+    assert response.status_code == 200
+    assert not [name for name in response.headers.keys() if name.startswith("Access-Control-")]
+    assert "Origin" not in response.headers.get("Vary", "")
+
+
 @pytest.mark.parametrize(("path", "status"), [("/crm/contacts", 401), ("/no/such/path", 404)])
 def test_error_envelopes_carry_the_headers_too(client: FlaskClient, path: str, status: int) -> None:
     response = client.get(BASE + path, headers={"Origin": ORIGIN})
