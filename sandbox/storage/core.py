@@ -6,6 +6,7 @@ import zlib
 from datetime import datetime
 from typing import Any
 
+import lz4.block
 import orjson
 from sqlalchemy import (
     JSON,
@@ -21,6 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sandbox.storage.base import Base, UtcDateTime, iso
+
+# Starts an LZ4-packed exchange; a zlib stream (an older row) starts with 0x78.
+LZ4_TAG = b"lz4\x00"
 
 
 class Company(Base):
@@ -138,8 +142,9 @@ class RequestLogBody(Base):
     """The headers and bodies of one logged request (same id), for getRequestLogEntry.
 
     Kept apart from `request_log`, so that listing the log never reads them, and packed
-    (`pack`: zlib over compact JSON, about a seventh of the text), so that logging them
-    writes little and holds a SQLite file's write lock briefly.
+    (`pack`: LZ4 over compact JSON, about a third of the text, in some 3 µs where zlib
+    takes 20), so that logging them writes little and holds a SQLite file's write lock
+    briefly. Rows packed with zlib (by an older sandbox) still read.
     """
 
     __tablename__ = "request_log_bodies"
@@ -149,10 +154,15 @@ class RequestLogBody(Base):
 
     @staticmethod
     def pack(exchange: dict[str, Any]) -> bytes:
-        return zlib.compress(orjson.dumps(exchange), 1)
+        return LZ4_TAG + lz4.block.compress(orjson.dumps(exchange))
 
     def to_api(self) -> dict[str, Any]:
-        unpacked: dict[str, Any] = orjson.loads(zlib.decompress(self.packed))
+        packed = self.packed
+        if packed.startswith(LZ4_TAG):
+            text = lz4.block.decompress(packed[len(LZ4_TAG) :])
+        else:
+            text = zlib.decompress(packed)
+        unpacked: dict[str, Any] = orjson.loads(text)
         return unpacked
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from sandbox.conventions import requestlog
 from sandbox.http.app import shutdown
+from sandbox.storage.core import LZ4_TAG, RequestLogBody
 
 from ..conftest import BASE, Key, build_app, key_for
 from ..helpers import create_webhook
@@ -124,3 +127,19 @@ def test_an_unknown_key_is_still_counted_on_an_unmetered_read(limited_app: Flask
     bad = {"Authorization": "Bearer sk_test_unknown"}
     statuses = [client.get(f"{BASE}/sandbox/requests", headers=bad).status_code for _ in range(5)]
     assert statuses[0] == 401 and 429 in statuses
+
+
+def test_an_exchange_packed_by_an_older_sandbox_still_reads(client: FlaskClient, key: Key) -> None:
+    """Exchanges are packed with LZ4 now; rows an older sandbox packed with zlib still read."""
+    created = client.post(f"{BASE}/crm/contacts", json={"first_name": "Ada"}, headers=key.headers)
+    (found,) = logged(client, key, f"&request_id={created.headers['X-Request-Id']}")
+    database = client.application.extensions["sandbox"].database
+    with database.session() as session:
+        row = session.get(RequestLogBody, found["id"])
+        assert row is not None and row.packed.startswith(LZ4_TAG)
+        exchange = row.to_api()
+        row.packed = zlib.compress(orjson.dumps(exchange), 1)
+    response = client.get(f"{BASE}/sandbox/requests/{found['id']}", headers=key.headers)
+    assert response.status_code == 200
+    assert json.loads(response.json["response_body"]) == created.json
+    assert {k: response.json[k] for k in exchange} == exchange
