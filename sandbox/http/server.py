@@ -130,6 +130,13 @@ def serve(
             f"x-max-request-line-bytes must be 1 to {MAX_REQUEST_LINE} (gunicorn's maximum)"
         )
 
+    def pre_fork(_server: Any, _worker: Any) -> None:
+        # No thread of the master may hold a lock a child would inherit held: its WAL
+        # checkpoints stop (the workers checkpoint once they write).
+        checkpointer = app.extensions["sandbox"].database.checkpointer
+        if checkpointer is not None:
+            checkpointer.stop()
+
     def post_fork(_server: Any, _worker: Any) -> None:
         # Connections opened in the master must not be shared with the children; but an
         # in-memory database is its connection, and only one child takes it over.
@@ -144,6 +151,7 @@ def serve(
         "workers": workers,
         "threads": threads,
         "preload_app": True,
+        "pre_fork": pre_fork,
         "post_fork": post_fork,
         "timeout": 60,
         # What gunicorn's parser refuses (a request line over the spec's limit, too many

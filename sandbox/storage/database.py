@@ -6,6 +6,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
@@ -16,6 +17,7 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.expression import Executable
 
 from sandbox.storage.base import Base, json_loads
+from sandbox.storage.checkpoints import Checkpointer
 from sandbox.storage.locks import SharedCounters, WriterLock, sidecar
 from sandbox.storage.prepared import PreparedStatements
 from sandbox.storage.rows import adding, completed, inserting
@@ -112,6 +114,10 @@ class Database:
         self.prepared = PreparedStatements(self.engine.dialect)
         # Writers of a SQLite file queue on the file lock (an in-memory one needs none).
         self._file_locked = self.writer_lock is not None and self._memory_lock is None
+        # A SQLite file's WAL is checkpointed beside its writers, not in their commits.
+        self.checkpointer: Checkpointer | None = None
+        if self.writer_lock is not None and self._file_locked:
+            self.checkpointer = Checkpointer(Path(parsed.database or ""), self.writer_lock)
         # A read-only transaction sees one snapshot on every database (SQLite's always do).
         reads: dict[str, Any] = {"sandbox_write": False}
         if self.dialect == "postgresql":
@@ -147,6 +153,7 @@ class Database:
             cursor = dbapi_connection.cursor()
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA wal_autocheckpoint=0")  # see storage/checkpoints.py
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -220,6 +227,8 @@ class Database:
                     with connection.begin():
                         read_first(Transaction(connection, self.prepared))
                     read_first = None
+                if write and self.checkpointer is not None:
+                    self.checkpointer.ensure_running()
                 with self._writer(write):
                     connection.execution_options(**self._begin_options[write])
                     with self._begun(connection, read_first) as unit:
@@ -271,7 +280,10 @@ class Database:
             yield
 
     def dispose(self) -> None:
-        """Close every pooled connection, and those kept by serving threads."""
+        """Stop checkpointing; close every pooled connection, and those kept by serving
+        threads."""
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         for kept in list(self._all_kept):
             kept.connection.close()
         self.engine.dispose()

@@ -1,0 +1,131 @@
+"""WAL checkpoints of a SQLite file run beside the writers, never inside a commit."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from sandbox.storage.checkpoints import WAL_FRAMES, Checkpointer
+from sandbox.storage.database import Database
+
+ROW = "x" * 2000  # with its index entry, a transaction writes a few pages
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'wal.db'}")
+    with database.unit() as unit:
+        unit.connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+        unit.connection.execute(text("CREATE INDEX ix_notes_body ON notes (body)"))
+    yield database
+    database.dispose()
+
+
+def _write(database: Database, count: int) -> None:
+    for _ in range(count):
+        with database.unit() as unit:
+            unit.connection.execute(text("INSERT INTO notes (body) VALUES (:b)"), {"b": ROW})
+
+
+def _checkpoint_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "sqlite-checkpoint" and t.is_alive()]
+
+
+def test_a_commit_never_checkpoints(database: Database) -> None:
+    """No writer copies the WAL inside its commit, holding the write lock meanwhile."""
+    with database.unit() as unit:
+        setting = unit.connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+    assert setting == 0
+
+
+class _Script:
+    """A connection whose checkpoints report scripted (frames, copied), and a writer
+    lock that notes which checkpoints ran under it."""
+
+    def __init__(self, *results: tuple[int, int]) -> None:
+        self.results = list(results)
+        self.modes: list[tuple[str, bool]] = []
+        self._held = False
+
+    def execute(self, sql: str) -> _Script:
+        self.modes.append((sql.removeprefix("PRAGMA wal_checkpoint(").rstrip(")"), self._held))
+        return self
+
+    def fetchone(self) -> tuple[int, int, int]:
+        return (0, *self.results.pop(0))
+
+    def __enter__(self) -> None:
+        self._held = True
+
+    def __exit__(self, *_exc: object) -> None:
+        self._held = False
+
+
+@pytest.mark.parametrize(
+    ("first", "restarted"),
+    [
+        ((100, 100), False),
+        ((WAL_FRAMES - 1, 1000), False),  # short: the next pass copies the rest, beside writers
+        ((WAL_FRAMES, WAL_FRAMES - 40), True),  # long: copy the rest and start it again
+    ],
+)
+def test_a_pass_restarts_the_wal_under_the_writer_lock_once_it_is_long(
+    tmp_path: Path, first: tuple[int, int], restarted: bool
+) -> None:
+    script = _Script(first, (first[0], first[0]))
+    checkpointer = Checkpointer(tmp_path / "x.db", script)
+    result = checkpointer.checkpoint(script)  # type: ignore[arg-type]
+    expected = [("PASSIVE", False)] + ([("RESTART", True)] if restarted else [])
+    assert script.modes == expected
+    assert result == checkpointer.last == (0, *((first[0],) * 2 if restarted else first))
+
+
+def test_the_wal_stays_short_under_steady_reads_and_writes(database: Database) -> None:
+    """With a reader always on the WAL, it still starts again: writes that never pause
+    never take it far past WAL_FRAMES (with passes beside the writers alone, 4,000
+    transactions leave it at some 100 MB)."""
+    wal = Path(f"{database.engine.url.database}-wal")
+    reading = threading.Event()
+
+    def read() -> None:
+        while not reading.is_set():
+            with database.unit(write=False) as unit:
+                unit.connection.execute(text("SELECT count(*) FROM notes")).scalar()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    largest = 0
+    try:
+        for _ in range(40):
+            _write(database, 100)
+            largest = max(largest, wal.stat().st_size)
+    finally:
+        reading.set()
+        reader.join()
+    assert largest < 3 * WAL_FRAMES * 4096, largest
+
+
+def test_writing_starts_the_thread_and_dispose_stops_it(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'thread.db'}")
+    assert database.checkpointer is not None
+    before = len(_checkpoint_threads())
+    with database.unit(write=False) as unit:  # a reader alone starts nothing
+        unit.connection.execute(text("SELECT 1"))
+    assert len(_checkpoint_threads()) == before
+    with database.unit() as unit:
+        unit.connection.execute(text("CREATE TABLE t (x INTEGER)"))
+    assert len(_checkpoint_threads()) == before + 1
+    database.dispose()
+    assert len(_checkpoint_threads()) == before
+
+
+def test_other_databases_have_no_checkpointer(tmp_path: Path) -> None:
+    memory = Database("sqlite:///:memory:")
+    try:
+        assert memory.checkpointer is None
+    finally:
+        memory.dispose()
