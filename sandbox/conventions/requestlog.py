@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Request, Response
-from sqlalchemy import insert
 
 from sandbox.conventions.request_body import RAW_BODY
 from sandbox.ids import new_ordered_id
-from sandbox.storage.base import storable, table_of, utcnow
+from sandbox.storage.base import storable, utcnow
 from sandbox.storage.core import RequestLogBody, RequestLogEntry
 from sandbox.storage.database import Database
 
@@ -29,8 +28,6 @@ BODY_BYTES = 16 * 1024
 KEY_SHOWN = 12  # characters of a key the log keeps: `sk_test_` and four more
 MASKED_HEADERS = {"authorization", "cookie", "proxy-authorization"}
 _SECRET = re.compile(r'("secret"\s*:\s*"whsec_)[^"]*(")')
-_INSERT = insert(table_of(RequestLogEntry))
-_INSERT_BODY = insert(table_of(RequestLogBody))
 
 
 def text_of(data: bytes | None) -> tuple[str | None, bool]:
@@ -176,9 +173,8 @@ class RequestLog:
                 if exchange
             ]
             with self.database.unit() as unit:
-                unit.connection.execute(_INSERT, batch)
-                if packed:
-                    unit.connection.execute(_INSERT_BODY, packed)
+                unit.add_rows(RequestLogEntry, batch)
+                unit.add_rows(RequestLogBody, packed)
 
     def _flush_on_timer(self) -> None:
         with self._writing:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,10 @@ class Transaction:
     def add(self, model: type, values: dict[str, Any]) -> None:
         """Write one new `model` row with a single prepared INSERT that returns nothing."""
         self.rows(adding(model), completed(model, values))
+
+    def add_rows(self, model: type, rows: Sequence[dict[str, Any]]) -> None:
+        """Write new `model` rows, each giving every column (see `completed`)."""
+        self._prepared(adding(model)).write_rows(self.connection, rows)
 
     @property
     def session(self) -> Session:

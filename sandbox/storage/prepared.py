@@ -21,6 +21,8 @@ from sqlalchemy.sql.expression import ClauseElement, Executable, ReturnsRows
 
 Processor = Callable[[Any], Any] | None
 _MISSING = object()
+ROWS_PER_INSERT = 500
+SQLITE_VARIABLES = 32_766  # the most `?` one statement may hold (SQLite 3.32 and later)
 
 
 class Prepared:
@@ -92,6 +94,34 @@ class Prepared:
                     cells[index] = process(cells[index])
             records.append(make(cells))
         return records
+
+    def write_rows(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run this INSERT once for each of `rows`, inside the connection's transaction.
+
+        Where the driver takes `?` parameters (SQLite), the rows go as one multi-row
+        INSERT per ROWS_PER_INSERT: the driver lets go of the GIL once a statement, and a
+        writer that must take it back from a busy thread once a row holds the write lock
+        for as long. Elsewhere they go through `executemany`.
+        """
+        if not rows:
+            return
+        driver = connection.connection.driver_connection
+        assert driver is not None, "an open connection"
+        cursor = driver.cursor()
+        try:
+            if self._names is None or self._dialect.paramstyle != "qmark":
+                cursor.executemany(self.sql, [self._parameters(row) for row in rows])
+                return
+            head, _, one = self.sql.rpartition(" VALUES ")
+            per_insert = max(1, min(ROWS_PER_INSERT, SQLITE_VARIABLES // len(self._names)))
+            for start in range(0, len(rows), per_insert):
+                chunk = rows[start : start + per_insert]
+                values = [value for row in chunk for value in self._parameters(row)]
+                cursor.execute(f"{head} VALUES {', '.join([one] * len(chunk))}", values)
+        except self._errors as error:
+            raise DBAPIError.instance(self.sql, None, error, self._errors) from error
+        finally:
+            cursor.close()
 
 
 class PreparedStatements:

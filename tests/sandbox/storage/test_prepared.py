@@ -13,7 +13,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sandbox.conventions.pagination import listing
 from sandbox.storage.crm import Contact, Deal
 from sandbox.storage.database import Database
-from sandbox.storage.prepared import Prepared
+from sandbox.storage.prepared import ROWS_PER_INSERT, Prepared
 from sandbox.storage.rows import columns_of, completed, inserting
 
 
@@ -137,3 +137,29 @@ def test_an_insert_returning_keeps_its_columns_beside_one_returning_nothing() ->
         assert fields == ("id", "type", "body", "company_id", "business_id", "created_at")
     finally:
         database.dispose()
+
+
+def test_rows_written_together_store_what_one_at_a_time_stores(database: Database) -> None:
+    """Many rows go in one statement per ROWS_PER_INSERT on SQLite (a writer holding the
+    write lock gives up the GIL once, not once a row), and store the same values."""
+    _Doc.__table__.create(database.engine)
+    table = _Doc.__table__
+    rows = [completed(_Doc, {"id": f"d{n:04d}", "body": {"n": n}}) for n in range(1200)]
+    statements: list[str] = []
+    try:
+        with database.unit() as unit:
+            driver = unit.connection.connection.driver_connection
+            if database.dialect == "sqlite":
+                driver.set_trace_callback(statements.append)
+            unit.add_rows(_Doc, rows)
+            if database.dialect == "sqlite":
+                driver.set_trace_callback(None)
+        with database.unit(write=False) as unit:
+            stored = unit.connection.execute(
+                select(table.c.id, table.c.body, table.c.tags).order_by(table.c.id)
+            ).all()
+    finally:
+        _Doc.__table__.drop(database.engine)
+    assert [tuple(row) for row in stored] == [(r["id"], r["body"], []) for r in rows]
+    if database.dialect == "sqlite":
+        assert len(statements) == -(-len(rows) // ROWS_PER_INSERT)
