@@ -32,13 +32,12 @@ class SlowDatabase:
 
 
 class Unit:
-    """A stand-in transaction whose connection keeps the rows it is given."""
+    """A stand-in transaction that keeps the rows it is given."""
 
     def __init__(self) -> None:
-        self.connection = self
         self.rows: list[dict] = []
 
-    def execute(self, _statement: Any, rows: list[dict]) -> None:
+    def add_rows(self, _model: type, rows: list[dict]) -> None:
         self.rows.extend(rows)
 
 
