@@ -3,7 +3,6 @@ a sandbox served over HTTP for the browser."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,17 +49,10 @@ def built(spec_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """A sandbox served over HTTP on a free loopback port; yields its root URL."""
-    from werkzeug.serving import make_server
-
     from sandbox.config import SandboxConfig
     from sandbox.http.app import create_app
+    from tests.contracts.serving import served
 
     config = SandboxConfig(database_url=f"sqlite:///{tmp_path}/s.db", webhook_worker=False)
-    http = make_server("127.0.0.1", 0, create_app(config), threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_port}"
-    finally:
-        http.shutdown()
-        thread.join(timeout=10)
+    with served(create_app(config)) as origin:
+        yield origin
