@@ -234,7 +234,7 @@ def claim(
     if not claims:
         return []
     connection.execute(CLAIM, claims)
-    ids = [item.delivery_id for item in chosen]
+    ids = [values["claimed_id"] for values in claims]
     rows = connection.execute(JOBS, {"ids": ids, "claim_token": token}).all()
     return [
         Job(

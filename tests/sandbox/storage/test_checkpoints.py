@@ -123,7 +123,7 @@ def test_writing_starts_the_thread_and_dispose_stops_it(tmp_path: Path) -> None:
     assert len(_checkpoint_threads()) == before
 
 
-def test_other_databases_have_no_checkpointer(tmp_path: Path) -> None:
+def test_other_databases_have_no_checkpointer() -> None:
     memory = Database("sqlite:///:memory:")
     try:
         assert memory.checkpointer is None
