@@ -20,6 +20,9 @@ _TO_ALPHABET = bytes(ord(ALPHABET[byte % len(ALPHABET)]) for byte in range(256))
 # microseconds for some 26,000 years.
 ALPHABET_SORTED = string.digits + string.ascii_uppercase + string.ascii_lowercase
 TIME_DIGITS = 10
+# Every pair of sorted digits, in order: a count is spelled two digits a step.
+_PAIRS = [high + low for high in ALPHABET_SORTED for low in ALPHABET_SORTED]
+_PAIR = len(_PAIRS)
 _last_micros = 0
 _random = random.Random()
 os.register_at_fork(after_in_child=_random.seed)
@@ -42,12 +45,19 @@ def new_ordered_id(prefix: str) -> str:
     global _last_micros
     # Never the same count twice in a thread: ids made in one microsecond still sort.
     micros = _last_micros = max(time.time_ns() // 1000, _last_micros + 1)
-    digits = []
-    for _ in range(TIME_DIGITS):
-        micros, digit = divmod(micros, len(ALPHABET_SORTED))
-        digits.append(ALPHABET_SORTED[digit])
     tail = _random.randbytes(ID_LENGTH - TIME_DIGITS).translate(_TO_ALPHABET).decode()
-    return f"{prefix}_{''.join(reversed(digits))}{tail}"
+    return f"{prefix}_{spelled(micros)}{tail}"
+
+
+def spelled(count: int) -> str:
+    """`count` modulo 62**TIME_DIGITS as TIME_DIGITS sorted base-62 digits, most significant
+    first (five pair lookups: ids are made on every request, some inside the write lock)."""
+    pairs, pair = _PAIRS, _PAIR
+    count, fifth = divmod(count, pair)
+    count, fourth = divmod(count, pair)
+    count, third = divmod(count, pair)
+    count, second = divmod(count, pair)
+    return pairs[count % pair] + pairs[second] + pairs[third] + pairs[fourth] + pairs[fifth]
 
 
 def new_request_id() -> str:

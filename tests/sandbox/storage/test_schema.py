@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import inspect, text
 
-from sandbox.ids import ID_LENGTH, new_ordered_id
+from sandbox.ids import ALPHABET_SORTED, ID_LENGTH, TIME_DIGITS, new_ordered_id, spelled
 from sandbox.storage.database import Database
 
 
@@ -30,3 +30,12 @@ def test_ordered_ids_sort_in_the_order_they_were_made() -> None:
     made = [new_ordered_id("rlg") for _ in range(2000)]
     assert made == sorted(made) and len(set(made)) == len(made)
     assert all(len(made_id) == len("rlg_") + ID_LENGTH for made_id in made)
+
+
+def test_an_ordered_ids_count_is_spelled_in_sorted_base_62() -> None:
+    for count in (0, 1, 61, 62, 3843, 3844, 62**9, 62**10 - 1, 62**10 + 5, 1_795_000_000_000_000):
+        digits, left = [], count
+        for _ in range(TIME_DIGITS):
+            left, digit = divmod(left, len(ALPHABET_SORTED))
+            digits.append(ALPHABET_SORTED[digit])
+        assert spelled(count) == "".join(reversed(digits))
