@@ -23,7 +23,10 @@ from sandbox.storage.core import RequestLogBody, RequestLogEntry
 from sandbox.storage.database import Database
 
 FLUSH_SECONDS = 0.5
-BATCH_ROWS = 500  # entries written per transaction
+# Entries written per transaction: on a SQLite file each holds the write lock about a
+# millisecond, so requests' writes never wait long behind it (batches of 500 held it 7 ms
+# on average under creates, and once 117 ms).
+BATCH_ROWS = 64
 BODY_BYTES = 16 * 1024
 KEY_SHOWN = 12  # characters of a key the log keeps: `sk_test_` and four more
 MASKED_HEADERS = {"authorization", "cookie", "proxy-authorization"}
