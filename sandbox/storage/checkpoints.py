@@ -10,8 +10,9 @@ create's commit, against 0.3 ms without). Every connection turns that off
   lock): it copies what was committed up to its start;
 - once the WAL holds WAL_FRAMES, a RESTART checkpoint under the writer lock copies the
   little committed since and waits (RESTART_WAIT_MS at most) for the readers still on
-  the WAL, so that the next writer starts it again from its first frame. Without it, a
-  WAL under steady reads and writes always has a reader on it, and only ever grows.
+  the WAL, so that the next writer starts it again from its first frame; if a reader
+  held it off, it is tried again after RETRY_SECONDS. Without it, a WAL under steady
+  reads and writes always has a reader on it, and only ever grows.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ log = logging.getLogger("sandbox")
 INTERVAL_SECONDS = 0.1
 WAL_FRAMES = 2048  # 8 MiB of 4 KiB pages: a WAL this long is started again
 RESTART_WAIT_MS = 50  # how long a restart waits for readers, holding the writer lock
+RETRY_SECONDS = 0.01  # the pause before trying again a restart that readers held off
 
 
 def copy_wal(connection: sqlite3.Connection, mode: str = "PASSIVE") -> tuple[int, int, int]:
@@ -86,12 +88,17 @@ class Checkpointer:
 
     def _run(self, stopping: threading.Event) -> None:
         connection = self.connect()
+        pause = INTERVAL_SECONDS
         try:
-            while not stopping.wait(INTERVAL_SECONDS):
+            while not stopping.wait(pause):
+                pause = INTERVAL_SECONDS
                 try:
-                    self.checkpoint(connection)
+                    busy, frames, _ = self.checkpoint(connection)
                 except sqlite3.Error:  # a busy or vanished file: the next pass tries again
                     log.debug("WAL checkpoint of %s failed", self.path, exc_info=True)
+                    continue
+                if busy and frames >= WAL_FRAMES:  # a reader kept it from starting again
+                    pause = RETRY_SECONDS
         finally:
             connection.close()
 

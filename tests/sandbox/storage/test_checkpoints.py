@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from sandbox.storage.checkpoints import WAL_FRAMES, Checkpointer
+from sandbox.storage.checkpoints import (
+    INTERVAL_SECONDS,
+    RETRY_SECONDS,
+    WAL_FRAMES,
+    Checkpointer,
+)
 from sandbox.storage.database import Database
 
 ROW = "x" * 2000  # with its index entry, a transaction writes a few pages
@@ -129,3 +136,34 @@ def test_other_databases_have_no_checkpointer() -> None:
         assert memory.checkpointer is None
     finally:
         memory.dispose()
+
+
+class _Pauses:
+    """A stand-in for the thread's stop event: notes each pause, stops after `passes`."""
+
+    def __init__(self, passes: int) -> None:
+        self.passes = passes
+        self.asked: list[float] = []
+
+    def wait(self, seconds: float) -> bool:
+        self.asked.append(seconds)
+        return len(self.asked) > self.passes
+
+
+def test_a_restart_readers_held_off_is_tried_again_soon(tmp_path: Path) -> None:
+    """A restart that readers held off is tried again after RETRY_SECONDS, not a whole
+    interval later: a writer that never pauses would meanwhile take the WAL to several
+    times WAL_FRAMES."""
+    results = [(1, WAL_FRAMES, WAL_FRAMES - 5), (0, 0, 0), (1, WAL_FRAMES - 1, 10)]
+
+    class Scripted(Checkpointer):
+        def connect(self) -> Any:
+            return sqlite3.connect(":memory:")  # closed when the thread's loop ends
+
+        def checkpoint(self, connection: Any) -> tuple[int, int, int]:
+            return results.pop(0)
+
+    pauses = _Pauses(passes=3)
+    Scripted(tmp_path / "x.db", threading.Lock())._run(pauses)  # type: ignore[arg-type]
+    # a held-off restart, a clean pass, then a busy pass on a short WAL (nothing to restart)
+    assert pauses.asked == [INTERVAL_SECONDS, RETRY_SECONDS] + [INTERVAL_SECONDS] * 2
