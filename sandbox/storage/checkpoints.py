@@ -11,8 +11,8 @@ create's commit, against 0.3 ms without). Every connection turns that off
 - once the WAL holds WAL_FRAMES, a RESTART checkpoint under the writer lock copies the
   little committed since and waits (RESTART_WAIT_MS at most) for the readers still on
   the WAL, so that the next writer starts it again from its first frame; if a reader
-  held it off, it is tried again after RETRY_SECONDS. Without it, a WAL under steady
-  reads and writes always has a reader on it, and only ever grows.
+  held it off, it is tried again after RETRY_SECONDS, then less and less often. Without
+  it, a WAL under steady reads and writes always has a reader on it, and only ever grows.
 """
 
 from __future__ import annotations
@@ -38,6 +38,13 @@ def copy_wal(connection: sqlite3.Connection, mode: str = "PASSIVE") -> tuple[int
     """
     busy, frames, copied = connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
     return busy, frames, copied
+
+
+def retry_pause(held_off: int) -> float:
+    """The pause before trying again a restart that readers held off `held_off` times in a
+    row: RETRY_SECONDS, doubled each time, up to INTERVAL_SECONDS (each try holds the
+    writers back while it waits for the readers)."""
+    return min(INTERVAL_SECONDS, RETRY_SECONDS * 2 ** (held_off - 1))
 
 
 class Checkpointer:
@@ -88,7 +95,7 @@ class Checkpointer:
 
     def _run(self, stopping: threading.Event) -> None:
         connection = self.connect()
-        pause = INTERVAL_SECONDS
+        pause, held_off = INTERVAL_SECONDS, 0  # held_off: restarts readers held off in a row
         try:
             while not stopping.wait(pause):
                 pause = INTERVAL_SECONDS
@@ -97,8 +104,9 @@ class Checkpointer:
                 except sqlite3.Error:  # a busy or vanished file: the next pass tries again
                     log.debug("WAL checkpoint of %s failed", self.path, exc_info=True)
                     continue
-                if busy and frames >= WAL_FRAMES:  # a reader kept it from starting again
-                    pause = RETRY_SECONDS
+                held_off = held_off + 1 if busy and frames >= WAL_FRAMES else 0
+                if held_off:
+                    pause = retry_pause(held_off)
         finally:
             connection.close()
 

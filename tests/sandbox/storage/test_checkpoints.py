@@ -150,11 +150,13 @@ class _Pauses:
         return len(self.asked) > self.passes
 
 
-def test_a_restart_readers_held_off_is_tried_again_soon(tmp_path: Path) -> None:
+def test_a_restart_readers_held_off_is_tried_again_soon_then_less_often(tmp_path: Path) -> None:
     """A restart that readers held off is tried again after RETRY_SECONDS, not a whole
     interval later: a writer that never pauses would meanwhile take the WAL to several
-    times WAL_FRAMES."""
-    results = [(1, WAL_FRAMES, WAL_FRAMES - 5), (0, 0, 0), (1, WAL_FRAMES - 1, 10)]
+    times WAL_FRAMES. Against a reader that stays, the pauses double up to the interval:
+    each try holds the writers back while it waits."""
+    held_off = (1, WAL_FRAMES, WAL_FRAMES - 5)
+    results = [held_off, (0, 0, 0), (1, WAL_FRAMES - 1, 10)] + [held_off] * 7
 
     class Scripted(Checkpointer):
         def connect(self) -> Any:
@@ -163,7 +165,10 @@ def test_a_restart_readers_held_off_is_tried_again_soon(tmp_path: Path) -> None:
         def checkpoint(self, connection: Any) -> tuple[int, int, int]:
             return results.pop(0)
 
-    pauses = _Pauses(passes=3)
+    pauses = _Pauses(passes=10)
     Scripted(tmp_path / "x.db", threading.Lock())._run(pauses)  # type: ignore[arg-type]
-    # a held-off restart, a clean pass, then a busy pass on a short WAL (nothing to restart)
-    assert pauses.asked == [INTERVAL_SECONDS, RETRY_SECONDS] + [INTERVAL_SECONDS] * 2
+    interval, retry = INTERVAL_SECONDS, RETRY_SECONDS
+    # held off, a clean pass, a busy pass on a short WAL (nothing to restart), then a
+    # reader that stays through seven passes
+    backing_off = [retry, 2 * retry, 4 * retry, 8 * retry, interval, interval, interval]
+    assert pauses.asked == [interval, retry, interval, interval, *backing_off]
