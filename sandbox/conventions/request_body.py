@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import socket
 
-from flask import request
+from flask import Request
 from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import ClientDisconnected
 
@@ -22,7 +22,7 @@ RAW_BODY = "sandbox.raw_body"  # the WSGI environ key holding the bytes read, fo
 
 
 def json_body(
-    op: Operation, *, timeout: float, max_bytes: int, max_depth: int
+    request: Request, op: Operation, *, timeout: float, max_bytes: int, max_depth: int
 ) -> bodies.Body | None:
     """The operation's parsed JSON body (None if it takes none).
 
@@ -31,7 +31,7 @@ def json_body(
     """
     if op.request_schema is None:
         return None
-    raw = request.environ[RAW_BODY] = _read_body(timeout, max_bytes)
+    raw = request.environ[RAW_BODY] = _read_body(request, timeout, max_bytes)
     if not raw.strip():
         if op.body_required:
             raise BadRequest("Request body is required", details=[detail("body", "required")])
@@ -43,7 +43,7 @@ def json_body(
     return bodies.parse_json(raw, max_depth)
 
 
-def _read_body(timeout: float, limit: int) -> bytes:
+def _read_body(request: Request, timeout: float, limit: int) -> bytes:
     """The raw body, at most `limit` bytes (PayloadTooLarge past it, chunked bodies too).
 
     BadRequest if, served by gunicorn, the body stops arriving for `timeout` s: a worker
@@ -53,11 +53,11 @@ def _read_body(timeout: float, limit: int) -> bytes:
     """
     sock: socket.socket | None = request.environ.get("gunicorn.socket")
     if sock is None:
-        return _whole_body(limit)
+        return _whole_body(request, limit)
     previous = sock.gettimeout()
     sock.settimeout(timeout)
     try:
-        return _whole_body(limit)
+        return _whole_body(request, limit)
     except (TimeoutError, ClientDisconnected) as error:  # werkzeug wraps the timeout
         _stop_reading(sock)
         if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
@@ -75,7 +75,7 @@ def _read_body(timeout: float, limit: int) -> bytes:
         sock.settimeout(previous)
 
 
-def _whole_body(limit: int) -> bytes:
+def _whole_body(request: Request, limit: int) -> bytes:
     """The body; a body without Content-Length (chunked) is read to `limit` bytes at most."""
     raw = request.get_data(cache=True)
     # werkzeug stops a chunked body at the limit without saying so: one byte more says.

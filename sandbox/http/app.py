@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from sandbox import docs, inspect
@@ -20,7 +20,7 @@ from sandbox.domain.webhooks import RetryPolicy
 from sandbox.errors import ApiError
 from sandbox.fixtures import seed_if_empty
 from sandbox.handlers import HANDLERS
-from sandbox.http import cors, pipeline, routing
+from sandbox.http import cors, direct, pipeline, routing
 from sandbox.http.call import Pipeline, current_call
 from sandbox.http.responses import error_response, json_response, refusal, to_json
 from sandbox.spec import SPEC_PATH, Spec, load_spec
@@ -64,6 +64,7 @@ def create_app(config: SandboxConfig) -> Flask:
     cors.install(app, spec, config.cors_origins)
     _install_pipeline(app, shared)
     _install_extras(app, spec)
+    app.wsgi_app = direct.DirectApi(app, shared)  # type: ignore[method-assign]
     if config.webhook_worker:
         start_webhook_worker(app, config)
     return app
@@ -82,7 +83,11 @@ def _install_pipeline(app: Flask, shared: Pipeline) -> None:
     """Run ARRIVAL before every request and DEPARTURE after (sandbox/http/pipeline.py),
     and answer every error with the envelope."""
     app.extensions["sandbox"] = shared
-    app.before_request(lambda: pipeline.start(shared))
+
+    @app.before_request
+    def arrive() -> None:
+        g.call = pipeline.new_call(request._get_current_object())  # type: ignore[attr-defined]
+        pipeline.start(shared, g.call)
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> Response:
@@ -90,18 +95,12 @@ def _install_pipeline(app: Flask, shared: Pipeline) -> None:
 
     @app.errorhandler(HTTPException)
     def refused(error: HTTPException) -> Response:
-        answer = refusal(error, shared.spec.max_request_bytes)
+        answer = refusal(error, request, shared.spec.max_request_bytes)
         return error_response(answer, current_call().request_id)
 
     @app.errorhandler(Exception)
     def unhandled(error: Exception) -> Response:
-        log.exception(
-            "unhandled error in %s %s (request %s)",
-            request.method,
-            request.path,
-            current_call().request_id,
-        )
-        return error_response(ApiError(), current_call().request_id)
+        return direct.unhandled(error, current_call())
 
     @app.after_request
     def depart(response: Response) -> Response:

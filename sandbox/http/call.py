@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from flask import g
+from flask import Request, g, request
 
 from sandbox.conventions import auth, requestlog
 from sandbox.conventions.bodies import Body
@@ -43,14 +43,25 @@ class Pipeline:
     settings: dict[str, Any] = field(default_factory=dict)
     # (URL rule endpoint, method) of each x-unmetered operation, for count_rate.
     unmetered: set[tuple[str, str]] = field(default_factory=set)
+    routes: dict[str, Route] = field(default_factory=dict)  # by URL rule endpoint
+
+
+@dataclass(frozen=True)
+class Route:
+    """The operations of one spec path (its URL rule), by method."""
+
+    path: str  # the spec path, as the API states it (base path included)
+    operations: Mapping[str, Operation]
+    allowed: list[str]  # the methods the path has, sorted
 
 
 @dataclass(slots=True)
 class Call:
-    """What the pipeline learns of one request as it goes; kept on `g.call`."""
+    """What the pipeline learns of one request as it goes (on `g.call` in Flask's path)."""
 
     request_id: str
     started: float
+    http: Request | None = None  # the HTTP request (Flask's, or the direct path's)
     identity: auth.KeyInfo | None = None
     rate: RateState | None = None
     logged: bool = True  # False for a sandbox tool's request (see pipeline.unmetered)
@@ -63,6 +74,11 @@ class Call:
     subscribers: list[tuple[str, list[str]]] | None = None  # read ahead of a write
     fingerprint: str | None = None
     record: IdempotencyRecord | None = None  # this request's claim of its Idempotency-Key
+
+    @property
+    def req(self) -> Request:
+        assert self.http is not None, "the call was made for a request"
+        return self.http
 
     @property
     def key(self) -> auth.KeyInfo:
@@ -116,5 +132,6 @@ def current_call() -> Call:
     """The current request's Call (a fresh one if the request never reached `start`)."""
     call = g.get("call")
     if call is None:
-        call = g.call = Call(new_request_id(), time.perf_counter())
+        http = request._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
+        call = g.call = Call(new_request_id(), time.perf_counter(), http)
     return call

@@ -1,13 +1,14 @@
 """The request pipeline: every convention a request passes, in the order it passes them.
 
-    ARRIVAL      every request       start, count_rate (under the base path)
+    ARRIVAL      every request       new_call, start, count_rate (under the base path)
     OPERATION    a spec operation    authenticate, authorize, read_body, validate,
                                      settle_request_log
     TRANSACTION  in its transaction  (read_ahead first), replay_or_claim, handle
     DEPARTURE    every response      convention_headers, judge_response, log_request
 
-An `ApiError` raised by any stage (or a handler) is answered with the envelope by the
-app's error handlers (sandbox/http/app.py), and that answer still passes DEPARTURE.
+An `ApiError` raised by any stage (or a handler) is answered with the envelope (by the
+direct path, sandbox/http/direct.py, or by the Flask app's error handlers,
+sandbox/http/app.py), and that answer still passes DEPARTURE.
 Each stage is a small function of the shared `Pipeline` and the request's `Call`
 (sandbox/http/call.py); a TRANSACTION stage may answer (a replay does) by returning it.
 """
@@ -18,15 +19,15 @@ import logging
 import time
 from collections.abc import Callable
 
-from flask import Response, g, request
+from flask import Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from sandbox.config import UNMETERED_CALL
 from sandbox.conventions import auth, clock, idempotency, request_body, requestlog
 from sandbox.conventions.context import RequestContext, clock_now
 from sandbox.conventions.ratelimit import RateState
-from sandbox.errors import ApiError, Unauthorized
-from sandbox.http.call import Call, KeyTaken, Pipeline
+from sandbox.errors import ApiError, MethodNotAllowed, Unauthorized
+from sandbox.http.call import Call, KeyTaken, Pipeline, Route
 from sandbox.http.responses import error_response, json_response, replayed, to_json
 from sandbox.ids import new_request_id
 from sandbox.storage import outbox, tenancy
@@ -44,11 +45,15 @@ EXCLUSIVE_WRITES = {"resetSandbox", "deleteWebhook"}
 # ARRIVAL
 
 
-def start(pipeline: Pipeline) -> None:
-    """Give the request its id and clock; count it if it is under the base path."""
-    call = g.call = Call(new_request_id(), time.perf_counter())
-    base = pipeline.spec.base_path
-    if request.path == base or request.path.startswith(base + "/"):
+def new_call(http: Request) -> Call:
+    """The call of a request just arrived: its id and its clock."""
+    return Call(new_request_id(), time.perf_counter(), http)
+
+
+def start(pipeline: Pipeline, call: Call) -> None:
+    """Count the request if it is under the base path."""
+    base, path = pipeline.spec.base_path, call.req.path
+    if path == base or path.startswith(base + "/"):
         count_rate(pipeline, call)
 
 
@@ -60,30 +65,31 @@ def count_rate(pipeline: Pipeline, call: Call) -> None:
     and is not logged.
     """
     key = None
-    token = auth.token_of(request.headers.get("Authorization", ""))
+    http = call.req
+    token = auth.token_of(http.headers.get("Authorization", ""))
     if token.startswith(auth.TEST_PREFIX):
         key = pipeline.directory.key(pipeline.database, token)
-    if key is not None and unmetered(pipeline):
+    if key is not None and unmetered(pipeline, http):
         call.logged = False
         rate = pipeline.limiter.hit(f"tools:{key.id}", pipeline.spec.tool_requests_per_minute)
     elif key is not None:
         plan = pipeline.spec.plans[key.plan]
         rate = pipeline.limiter.hit(f"key:{key.id}", plan.requests_per_minute)
     else:
-        rate = count_anonymous(pipeline, request.remote_addr or "")
+        rate = count_anonymous(pipeline, http.remote_addr or "")
     call.rate, call.identity = rate, key
     if rate.exceeded:
         raise rate.error()
 
 
-def unmetered(pipeline: Pipeline) -> bool:
+def unmetered(pipeline: Pipeline, http: Request) -> bool:
     """Whether this request is a sandbox tool's: an `x-unmetered` operation, or an
     in-process call of the inspector (WSGI environ `sandbox.unmetered`, which no client
     can set)."""
-    if request.environ.get(UNMETERED_CALL):
+    if http.environ.get(UNMETERED_CALL):
         return True
-    rule = request.url_rule
-    return rule is not None and (rule.endpoint, request.method) in pipeline.unmetered
+    rule = http.url_rule
+    return rule is not None and (rule.endpoint, http.method) in pipeline.unmetered
 
 
 def count_anonymous(pipeline: Pipeline, address: str) -> RateState:
@@ -97,7 +103,7 @@ def count_anonymous(pipeline: Pipeline, address: str) -> RateState:
 
 def authenticate(pipeline: Pipeline, call: Call) -> None:
     """401 unless the request carries a test key of a live company."""
-    auth.bearer_token(request.headers.get("Authorization"))
+    auth.bearer_token(call.req.headers.get("Authorization"))
     if call.identity is None:
         raise Unauthorized(auth.UNKNOWN)
 
@@ -111,6 +117,7 @@ def read_body(pipeline: Pipeline, call: Call) -> None:
     """The parsed JSON body, bounded in size, depth and waiting (None if it takes none)."""
     spec = pipeline.spec
     call.body = request_body.json_body(
+        call.req,
         call.op,
         timeout=pipeline.body_timeout_seconds,
         max_bytes=spec.max_request_bytes,
@@ -121,7 +128,8 @@ def read_body(pipeline: Pipeline, call: Call) -> None:
 def validate(pipeline: Pipeline, call: Call) -> None:
     """422 (or 400) unless path, query, headers and body match the operation's schemas."""
     validator = pipeline.validators[call.op.operation_id]
-    call.valid = validator.validate(call.path_args, request.args, request.headers, call.body)
+    http = call.req
+    call.valid = validator.validate(call.path_args, http.args, http.headers, call.body)
 
 
 def settle_request_log(pipeline: Pipeline, call: Call) -> None:
@@ -168,7 +176,7 @@ def replay_or_claim(pipeline: Pipeline, call: Call, ctx: RequestContext) -> Resp
         return None
     valid = call.request
     fingerprint = call.fingerprint = idempotency.fingerprint(
-        call.op.method, request.path, ctx.business.id, valid.body
+        call.op.method, call.req.path, ctx.business.id, valid.body
     )
     company_id = call.key.company_id
     replay = idempotency.stored_response(ctx.session, company_id, key, fingerprint, ctx.now)
@@ -196,6 +204,18 @@ TRANSACTION: tuple[Callable[[Pipeline, Call, RequestContext], Response | None], 
     replay_or_claim,
     handle,
 )
+
+
+def serve_route(
+    pipeline: Pipeline, call: Call, route: Route, path_args: dict[str, str]
+) -> Response:
+    """Serve the operation of `route` the request's method names (405 if none)."""
+    method = call.req.method
+    op = route.operations.get(method)
+    if op is None:
+        raise MethodNotAllowed(method, route.path, route.allowed)
+    call.operation, call.path_args = op, path_args
+    return serve(pipeline, call)
 
 
 def serve(pipeline: Pipeline, call: Call) -> Response:
@@ -262,7 +282,7 @@ def judge_response(pipeline: Pipeline, call: Call, response: Response) -> Respon
     if judge is None or call.operation is None or response.status_code == 413:
         return response
     try:
-        judge.check(request, response)
+        judge.check(call.req, response)
     except Exception as error:  # OffSpecResponse: answer 500 and say why
         log.error("%s", error)
         response = error_response(ApiError(f"Off-spec response: {error}"), call.request_id)
@@ -278,7 +298,7 @@ def log_request(pipeline: Pipeline, call: Call, response: Response) -> Response:
         identity, op = call.identity, call.operation
         pipeline.request_log.add(
             requestlog.logged(
-                request,
+                call.req,
                 response,
                 company_id=identity.company_id if identity else None,
                 request_id=call.request_id,

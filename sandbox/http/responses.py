@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import orjson
-from flask import Response, request
+from flask import Request, Response
 from werkzeug.exceptions import HTTPException
 
 from sandbox.conventions import idempotency
@@ -33,8 +33,9 @@ def error_response(error: ApiError, request_id: str) -> Response:
     return response
 
 
-def refusal(error: HTTPException, max_request_bytes: int) -> ApiError:
-    """The API's error for what Flask or Werkzeug refused (no route, method, size)."""
+def refusal(error: HTTPException, request: Request, max_request_bytes: int) -> ApiError:
+    """The API's error for what Flask or Werkzeug refused of `request` (no route, method,
+    size)."""
     if error.code == 404:
         return NotFound(f"No such path: {request.method} {request.path}")
     if error.code == 405:

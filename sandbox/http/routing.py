@@ -2,6 +2,7 @@
 
 One rule per spec path, answering every method: a method the path does not have is a
 405 naming the ones it has; the others go to `pipeline.serve` (sandbox/http/pipeline.py).
+The rules route Flask's requests, and the direct path's (sandbox/http/direct.py).
 """
 
 from __future__ import annotations
@@ -9,12 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g
 
 from sandbox.conventions.validation import RequestValidator
-from sandbox.errors import MethodNotAllowed
 from sandbox.http import pipeline as pipeline_
-from sandbox.http.call import Call, Handler, Pipeline
+from sandbox.http.call import Handler, Pipeline, Route
 from sandbox.spec import Operation, Spec, SpecMismatch
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
@@ -54,7 +54,9 @@ def register(app: Flask, pipeline: Pipeline) -> None:
         if op.unmetered:
             pipeline.unmetered.add((endpoint(op.path), op.method))
     for spec_path, operations in by_path.items():
-        view = _view(pipeline, spec_path, operations)
+        route = Route(pipeline.spec.base_path + spec_path, operations, sorted(operations))
+        pipeline.routes[endpoint(spec_path)] = route
+        view = _view(pipeline, route)
         app.add_url_rule(
             flask_rule(pipeline.spec.base_path, spec_path),
             endpoint=endpoint(spec_path),
@@ -65,18 +67,8 @@ def register(app: Flask, pipeline: Pipeline) -> None:
         )
 
 
-def _view(
-    pipeline: Pipeline, spec_path: str, operations: dict[str, Operation]
-) -> Callable[..., Response]:
-    allowed = sorted(operations)
-
+def _view(pipeline: Pipeline, route: Route) -> Callable[..., Response]:
     def view(**path_args: str) -> Response:
-        method = request.method
-        op = operations.get(method)
-        if op is None:
-            raise MethodNotAllowed(method, pipeline.spec.base_path + spec_path, allowed)
-        call: Call = g.call
-        call.operation, call.path_args = op, path_args
-        return pipeline_.serve(pipeline, call)
+        return pipeline_.serve_route(pipeline, g.call, route, path_args)
 
     return view

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from sandbox.conventions.ratelimit import RateState
@@ -36,7 +36,11 @@ def shared(app: Flask) -> Pipeline:
 
 
 def _call(shared: Pipeline, operation_id: str, key: Key | None = None) -> Call:
-    call = Call("req_test", time.perf_counter(), operation=shared.spec.operations[operation_id])
+    """A call of the request of the current request context."""
+    http = request._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
+    call = Call(
+        "req_test", time.perf_counter(), http, operation=shared.spec.operations[operation_id]
+    )
     if key is not None:
         call.identity = shared.directory.key(shared.database, key.secret)
     return call
@@ -110,7 +114,7 @@ def test_a_body_past_the_limit_is_refused_and_answered_413(app: Flask, shared: P
     ):
         with pytest.raises(RequestEntityTooLarge) as refused:
             pipeline.read_body(shared, _call(shared, "createContact"))
-        answer = refusal(refused.value, shared.spec.max_request_bytes)
+        answer = refusal(refused.value, request, shared.spec.max_request_bytes)
     assert isinstance(answer, PayloadTooLarge) and answer.status == 413
 
 

@@ -1,0 +1,103 @@
+"""The direct path: requests under the base path served from WSGI, without Flask's
+request context, hooks and proxies (some 40 µs a request: a bare Flask app's whole
+answer).
+
+A request is routed by the app's own URL rules (sandbox/http/routing.py), passes the
+same pipeline (sandbox/http/pipeline.py) and is answered with the same envelope for
+every error as in Flask. What Flask's hooks add is left to Flask: a request with an
+`Origin` (CORS: flask-cors answers its preflight and adds its headers, sandbox/http/cors.py),
+and every path outside the base path (the reference, the inspector, the spec).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from flask import Flask, Request, Response
+from werkzeug.exceptions import HTTPException
+
+from sandbox.errors import ApiError
+from sandbox.http import pipeline
+from sandbox.http.call import Call, Pipeline
+from sandbox.http.responses import error_response, refusal
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger("sandbox")
+
+
+def unhandled(error: Exception, call: Call) -> Response:
+    """The 500 envelope of an error no stage expected, logged with its traceback."""
+    http = call.req
+    log.error(
+        "unhandled error in %s %s (request %s)",
+        http.method,
+        http.path,
+        call.request_id,
+        exc_info=error,
+    )
+    return error_response(ApiError(), call.request_id)
+
+
+class DirectApi:
+    """The app's WSGI callable: the direct path for plain API requests, Flask for the rest."""
+
+    def __init__(self, app: Flask, shared: Pipeline) -> None:
+        self.app = app
+        self.flask: WSGIApplication = app.wsgi_app
+        self.shared = shared
+        self.base = shared.spec.base_path
+        self.under = self.base + "/"
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path: str = environ.get("PATH_INFO", "")
+        if "HTTP_ORIGIN" in environ or not (path == self.base or path.startswith(self.under)):
+            return self.flask(environ, start_response)
+        http = Request(environ)
+        http.max_content_length = self.shared.spec.max_request_bytes
+        found = self._route(http)
+        if found is None:  # a rule under the base path that is no spec path's
+            return self.flask(environ, start_response)
+        response = self.answer(http, *found)
+        return response(environ, start_response)
+
+    def _route(self, http: Request) -> tuple[str | None, HTTPException | None] | None:
+        """(the rule's endpoint, or None and the routing error), as Flask routes a request
+        (the rule and path arguments set on `http`); None for a rule of no spec path."""
+        try:
+            adapter = self.app.create_url_adapter(http)
+            assert adapter is not None, "a request always binds the URL map"
+            http.url_rule, http.view_args = adapter.match(return_rule=True)  # type: ignore[assignment]  # as Flask sets them
+        except HTTPException as error:  # no such path, or a bad Host
+            return None, error
+        endpoint = http.url_rule.endpoint
+        return (endpoint, None) if endpoint in self.shared.routes else None
+
+    def answer(
+        self, http: Request, endpoint: str | None, refused: HTTPException | None
+    ) -> Response:
+        """The response to `http`: counted, served, refused or failed, then DEPARTURE."""
+        shared = self.shared
+        call = pipeline.new_call(http)
+        try:
+            pipeline.start(shared, call)
+            if refused is not None:
+                raise refused
+            assert endpoint is not None and http.view_args is not None
+            response = pipeline.serve_route(shared, call, shared.routes[endpoint], http.view_args)
+        except ApiError as error:
+            response = error_response(error, call.request_id)
+        except HTTPException as error:
+            answer = refusal(error, http, shared.spec.max_request_bytes)
+            response = error_response(answer, call.request_id)
+        except Exception as error:
+            response = unhandled(error, call)
+        try:
+            for stage in pipeline.DEPARTURE:
+                response = stage(shared, call, response)
+        except Exception as error:
+            response = unhandled(error, call)
+        return response
