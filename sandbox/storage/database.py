@@ -23,6 +23,10 @@ from sandbox.storage.prepared import PreparedStatements
 from sandbox.storage.rows import adding, completed, inserting
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A SQLite file is read through a memory map of its first this many bytes. In WAL mode a
+# reader drops its page cache whenever another connection has written since its last
+# transaction: mapped pages come back without a read call and copy each.
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
 
 def normalize_url(url: str) -> str:
@@ -158,6 +162,7 @@ class Database:
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA wal_autocheckpoint=0")  # see storage/checkpoints.py
+                cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

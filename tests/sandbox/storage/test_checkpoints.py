@@ -17,7 +17,7 @@ from sandbox.storage.checkpoints import (
     WAL_FRAMES,
     Checkpointer,
 )
-from sandbox.storage.database import Database
+from sandbox.storage.database import SQLITE_MMAP_BYTES, Database
 
 ROW = "x" * 2000  # with its index entry, a transaction writes a few pages
 
@@ -47,6 +47,13 @@ def test_a_commit_never_checkpoints(database: Database) -> None:
     with database.unit() as unit:
         setting = unit.connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
     assert setting == 0
+
+
+def test_a_file_is_read_through_a_memory_map(database: Database) -> None:
+    """Readers after a write take pages from the map, not one read call each."""
+    with database.unit(write=False) as unit:
+        mapped = unit.connection.exec_driver_sql("PRAGMA mmap_size").scalar()
+    assert mapped == SQLITE_MMAP_BYTES
 
 
 class _Script:
