@@ -42,6 +42,30 @@ def unhandled(error: Exception, call: Call) -> Response:
     return error_response(ApiError(), call.request_id)
 
 
+# Statuses whose answers carry no body (werkzeug drops them and their Content-Length).
+BODILESS = {204, 304}
+
+
+def send(
+    response: Response, environ: WSGIEnvironment, start_response: StartResponse
+) -> Iterable[bytes]:
+    """Start `response` and return its body, as `response(environ, start_response)` does
+    for the pipeline's usual responses (a buffered body of a stated length, no Location),
+    without werkzeug's pass over every header; any other goes through werkzeug."""
+    status = response.status_code
+    headers = response.headers
+    if (
+        not response.is_sequence
+        or status in BODILESS
+        or status < 200
+        or "Location" in headers
+        or "Content-Length" not in headers
+    ):
+        return response(environ, start_response)
+    start_response(response.status, headers.to_wsgi_list())
+    return [] if environ["REQUEST_METHOD"] == "HEAD" else [response.get_data()]
+
+
 class DirectApi:
     """The app's WSGI callable: the direct path for plain API requests, Flask for the rest."""
 
@@ -61,8 +85,7 @@ class DirectApi:
         found = self._route(http)
         if found is None:  # a rule under the base path that is no spec path's
             return self.flask(environ, start_response)
-        response = self.answer(http, *found)
-        return response(environ, start_response)
+        return send(self.answer(http, *found), environ, start_response)
 
     def _route(self, http: Request) -> tuple[str | None, HTTPException | None] | None:
         """(the rule's endpoint, or None and the routing error), as Flask routes a request

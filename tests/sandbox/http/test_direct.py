@@ -120,3 +120,23 @@ def test_an_unexpected_error_is_a_logged_500_envelope_that_still_departs(
     assert response.get_json()["request_id"] == request_id
     logged = [r for r in caplog.records if "unhandled error" in r.getMessage()]
     assert logged and request_id in logged[0].getMessage() and logged[0].exc_info
+
+
+def test_a_bodiless_answer_and_a_head_are_sent_as_werkzeug_sends_them(limited: Flask) -> None:
+    client = limited.test_client()
+    key = key_for(limited)
+    created = [
+        client.post(f"{BASE}/crm/contacts", headers=key.headers, json={"first_name": "Gone"})
+        for _ in range(2)
+    ]
+    direct, through_flask = (
+        client.delete(f"{BASE}/crm/contacts/{answer.get_json()['id']}", headers=headers)
+        for answer, headers in zip(created, [key.headers, {**key.headers, **ORIGIN}], strict=True)
+    )
+    assert direct.status_code == through_flask.status_code == 204
+    assert direct.data == b"" and "Content-Length" not in direct.headers
+    assert _shape(direct) == _shape(through_flask)
+    head = client.head(f"{BASE}/account", headers=key.headers)
+    head_flask = client.head(f"{BASE}/account", headers={**key.headers, **ORIGIN})
+    assert head.data == b"" and int(head.headers["Content-Length"]) > 0
+    assert _shape(head) == _shape(head_flask)
