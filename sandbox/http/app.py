@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import functools
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response, g, request
-from werkzeug.exceptions import HTTPException
 
 from sandbox import docs, inspect
 from sandbox.config import SandboxConfig
@@ -17,19 +15,16 @@ from sandbox.conventions.ratelimit import RateLimiter
 from sandbox.domain import targets
 from sandbox.domain.delivery import DeliveryWorker
 from sandbox.domain.webhooks import RetryPolicy
-from sandbox.errors import ApiError
 from sandbox.fixtures import seed_if_empty
 from sandbox.handlers import HANDLERS
 from sandbox.http import cors, direct, pipeline, routing
 from sandbox.http.call import Pipeline, current_call
-from sandbox.http.responses import error_response, json_response, refusal, to_json
+from sandbox.http.responses import error_answer, json_response, to_json
 from sandbox.spec import SPEC_PATH, Spec, load_spec
 from sandbox.storage.database import Database
 
 if TYPE_CHECKING:
     from sandbox.conventions.conformance import ResponseJudge
-
-log = logging.getLogger("sandbox")
 
 
 def create_app(config: SandboxConfig) -> Flask:
@@ -89,25 +84,13 @@ def _install_pipeline(app: Flask, shared: Pipeline) -> None:
         g.call = pipeline.new_call(request._get_current_object())  # type: ignore[attr-defined]
         pipeline.start(shared, g.call)
 
-    @app.errorhandler(ApiError)
-    def api_error(error: ApiError) -> Response:
-        return error_response(error, current_call().request_id)
-
-    @app.errorhandler(HTTPException)
-    def refused(error: HTTPException) -> Response:
-        answer = refusal(error, request, shared.spec.max_request_bytes)
-        return error_response(answer, current_call().request_id)
-
-    @app.errorhandler(Exception)
-    def unhandled(error: Exception) -> Response:
-        return direct.unhandled(error, current_call())
+    @app.errorhandler(Exception)  # HTTPExceptions and ApiErrors too, by their classes' MRO
+    def answer_error(error: Exception) -> Response:
+        return error_answer(error, current_call(), shared.spec.max_request_bytes)
 
     @app.after_request
     def depart(response: Response) -> Response:
-        call = current_call()
-        for stage in pipeline.DEPARTURE:
-            response = stage(shared, call, response)
-        return response
+        return pipeline.depart(shared, current_call(), response)
 
 
 def _judge(spec: Spec) -> ResponseJudge:

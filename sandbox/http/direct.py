@@ -11,35 +11,18 @@ and every path outside the base path (the reference, the inspector, the spec).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from flask import Flask, Request, Response
 from werkzeug.exceptions import HTTPException
 
-from sandbox.errors import ApiError
 from sandbox.http import pipeline
-from sandbox.http.call import Call, Pipeline
-from sandbox.http.responses import error_response, refusal
+from sandbox.http.call import Pipeline
+from sandbox.http.responses import error_answer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-
-log = logging.getLogger("sandbox")
-
-
-def unhandled(error: Exception, call: Call) -> Response:
-    """The 500 envelope of an error no stage expected, logged with its traceback."""
-    http = call.req
-    log.error(
-        "unhandled error in %s %s (request %s)",
-        http.method,
-        http.path,
-        call.request_id,
-        exc_info=error,
-    )
-    return error_response(ApiError(), call.request_id)
 
 
 # Statuses whose answers carry no body (werkzeug drops them and their Content-Length).
@@ -104,6 +87,7 @@ class DirectApi:
     ) -> Response:
         """The response to `http`: counted, served, refused or failed, then DEPARTURE."""
         shared = self.shared
+        max_bytes = shared.spec.max_request_bytes
         call = pipeline.new_call(http)
         try:
             pipeline.start(shared, call)
@@ -111,16 +95,9 @@ class DirectApi:
                 raise refused
             assert endpoint is not None and http.view_args is not None
             response = pipeline.serve_route(shared, call, shared.routes[endpoint], http.view_args)
-        except ApiError as error:
-            response = error_response(error, call.request_id)
-        except HTTPException as error:
-            answer = refusal(error, http, shared.spec.max_request_bytes)
-            response = error_response(answer, call.request_id)
-        except Exception as error:
-            response = unhandled(error, call)
+        except Exception as error:  # as Flask's error handlers answer (sandbox/http/app.py)
+            response = error_answer(error, call, max_bytes)
         try:
-            for stage in pipeline.DEPARTURE:
-                response = stage(shared, call, response)
-        except Exception as error:
-            response = unhandled(error, call)
-        return response
+            return pipeline.depart(shared, call, response)
+        except Exception as error:  # as Flask answers an after_request hook's error
+            return error_answer(error, call, max_bytes)

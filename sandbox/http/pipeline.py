@@ -314,3 +314,10 @@ DEPARTURE: tuple[Callable[[Pipeline, Call, Response], Response], ...] = (
     judge_response,
     log_request,
 )
+
+
+def depart(pipeline: Pipeline, call: Call, response: Response) -> Response:
+    """`response` as it leaves, through every DEPARTURE stage."""
+    for stage in DEPARTURE:
+        response = stage(pipeline, call, response)
+    return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import orjson
@@ -11,6 +12,9 @@ from werkzeug.exceptions import HTTPException
 
 from sandbox.conventions import idempotency
 from sandbox.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, envelope
+from sandbox.http.call import Call
+
+log = logging.getLogger("sandbox")
 
 
 def to_json(payload: Any) -> bytes:
@@ -54,3 +58,21 @@ def replayed(replay: idempotency.Replay) -> Response:
     response = json_response(replay.status, replay.body)
     response.headers[idempotency.REPLAY_HEADER] = "true"
     return response
+
+
+def error_answer(error: Exception, call: Call, max_request_bytes: int) -> Response:
+    """The envelope answering any error `call`'s request raised: an ApiError's own, a
+    refusal's (see `refusal`), else a 500, logged with its traceback."""
+    if isinstance(error, ApiError):
+        return error_response(error, call.request_id)
+    if isinstance(error, HTTPException):
+        return error_response(refusal(error, call.req, max_request_bytes), call.request_id)
+    http = call.req
+    log.error(
+        "unhandled error in %s %s (request %s)",
+        http.method,
+        http.path,
+        call.request_id,
+        exc_info=error,
+    )
+    return error_response(ApiError(), call.request_id)
