@@ -17,7 +17,7 @@ from sandbox.domain.delivery import DeliveryWorker
 from sandbox.domain.webhooks import RetryPolicy
 from sandbox.fixtures import seed_if_empty
 from sandbox.handlers import HANDLERS
-from sandbox.http import cors, direct, pipeline, routing
+from sandbox.http import arrival, cors, direct, pipeline, routing
 from sandbox.http.call import Pipeline, current_call
 from sandbox.http.responses import error_answer, json_response, to_json
 from sandbox.spec import SPEC_PATH, Spec, load_spec
@@ -75,14 +75,15 @@ def shutdown(app: Flask) -> None:
 
 
 def _install_pipeline(app: Flask, shared: Pipeline) -> None:
-    """Run ARRIVAL before every request and DEPARTURE after (sandbox/http/pipeline.py),
+    """Run ARRIVAL before every request (sandbox/http/arrival.py) and DEPARTURE after
+    (sandbox/http/pipeline.py),
     and answer every error with the envelope."""
     app.extensions["sandbox"] = shared
 
     @app.before_request
     def arrive() -> None:
-        g.call = pipeline.new_call(request._get_current_object())  # type: ignore[attr-defined]
-        pipeline.start(shared, g.call)
+        g.call = arrival.new_call(request._get_current_object())  # type: ignore[attr-defined]
+        arrival.start(shared, g.call)
 
     @app.errorhandler(Exception)  # HTTPExceptions and ApiErrors too, by their classes' MRO
     def answer_error(error: Exception) -> Response:

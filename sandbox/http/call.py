@@ -64,7 +64,7 @@ class Call:
     http: Request | None = None  # the HTTP request (Flask's, or the direct path's)
     identity: auth.KeyInfo | None = None
     rate: RateState | None = None
-    logged: bool = True  # False for a sandbox tool's request (see pipeline.unmetered)
+    logged: bool = True  # False for a sandbox tool's request (see arrival.unmetered)
     operation: Operation | None = None
     path_args: dict[str, str] = field(default_factory=dict)
     body: Body | None = None

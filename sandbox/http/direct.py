@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, Request, Response
 from werkzeug.exceptions import HTTPException
 
-from sandbox.http import pipeline
+from sandbox.http import arrival, pipeline
 from sandbox.http.call import Pipeline
 from sandbox.http.responses import error_answer
 
@@ -88,9 +88,9 @@ class DirectApi:
         """The response to `http`: counted, served, refused or failed, then DEPARTURE."""
         shared = self.shared
         max_bytes = shared.spec.max_request_bytes
-        call = pipeline.new_call(http)
+        call = arrival.new_call(http)
         try:
-            pipeline.start(shared, call)
+            arrival.start(shared, call)
             if refused is not None:
                 raise refused
             assert endpoint is not None and http.view_args is not None

@@ -17,7 +17,7 @@ from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import ThreadWorker
 
 from sandbox.errors import ApiError, envelope
-from sandbox.http.pipeline import count_anonymous
+from sandbox.http.arrival import count_anonymous
 from sandbox.http.responses import to_json
 from sandbox.ids import new_request_id
 

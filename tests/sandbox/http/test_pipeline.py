@@ -12,7 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from sandbox.conventions.ratelimit import RateState
 from sandbox.errors import Forbidden, PayloadTooLarge, RateLimited, Unauthorized, ValidationFailed
-from sandbox.http import pipeline
+from sandbox.http import arrival, pipeline
 from sandbox.http.call import Call, Pipeline
 from sandbox.http.responses import json_response, refusal
 
@@ -123,15 +123,15 @@ def test_count_rate_refuses_past_the_limit_and_counts_unknown_keys_by_address(
 ) -> None:
     with app.test_request_context(BASE + "/account", environ_base={"REMOTE_ADDR": "10.9.8.7"}):
         call = _call(shared, "getAccount")
-        pipeline.count_rate(shared, call)
+        arrival.count_rate(shared, call)
         assert call.identity is None and call.rate is not None
         assert call.rate.headers()["X-RateLimit-Limit"] == str(
-            shared.spec.plans[pipeline.ANONYMOUS_PLAN].requests_per_minute
+            shared.spec.plans[arrival.ANONYMOUS_PLAN].requests_per_minute
         )
         limit = int(call.rate.headers()["X-RateLimit-Limit"])
         with pytest.raises(RateLimited):
             for _ in range(limit + 1):
-                pipeline.count_rate(shared, _call(shared, "getAccount"))
+                arrival.count_rate(shared, _call(shared, "getAccount"))
 
 
 def test_convention_headers_stamp_every_response(app: Flask, shared: Pipeline) -> None:
