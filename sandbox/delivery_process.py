@@ -8,6 +8,7 @@ ever spends a cycle on an outbound request. Several may run on one PostgreSQL da
 
 from __future__ import annotations
 
+import gc
 import signal
 import subprocess
 import sys
@@ -39,6 +40,7 @@ def deliver(config: SandboxConfig) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    gc.freeze()  # the spec and the worker stay for good: collections need not walk them
     try:
         worker.run_forever()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import socket
 import subprocess
@@ -12,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from sandbox.cli import main
-from sandbox.http.server import require_free_port
+from sandbox.config import SandboxConfig
+from sandbox.http.app import create_app, shutdown
+from sandbox.http.server import before_fork, require_free_port
 from tests.sandbox.served import banner_key, serving
 
 
@@ -109,3 +112,15 @@ def test_a_stalled_body_is_answered_400_and_frees_the_worker(tmp_path: Path) -> 
     error = json.loads(body)
     assert error["code"] == "bad_request"
     assert error["message"] == "Request body stopped arriving: nothing for 1 s"
+
+
+def test_a_worker_is_forked_with_the_masters_objects_frozen(tmp_path: Path) -> None:
+    """What the master built is out of the collector's passes before a worker is forked."""
+    app = create_app(SandboxConfig(database_url=f"sqlite:///{tmp_path / 'f.db'}"))
+    try:
+        gc.unfreeze()
+        before_fork(app)
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+        shutdown(app)
