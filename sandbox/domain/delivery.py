@@ -6,8 +6,9 @@ workers (threads or processes) may run on one database: each claims due deliveri
 a conditional UPDATE (sandbox/storage/outbox.py) and attempts only what it marked, so
 each attempt is made once. A worker claims no more than it can start at once, each
 lease outlasts the longest attempt (host resolution plus the POST's deadline), and the
-POSTs run concurrently on a bounded pool, at most PER_COMPANY of them for one company,
-so one company's slow or dead receivers cannot hold the pool. POSTs happen outside any
+POSTs run concurrently as coroutines on the worker's event loop, at most CONCURRENCY in
+flight and PER_COMPANY of them for one company, so one company's slow or dead receivers
+cannot hold the others back. POSTs happen outside any
 transaction; finished attempts are recorded together, each only while its claim still
 holds (a webhook deleted meanwhile drops it).
 
@@ -20,19 +21,20 @@ schedule like a receiver that is down, since DNS may change again.
 
 from __future__ import annotations
 
-import http.client
+import asyncio
+import contextlib
 import logging
-import queue
 import secrets
 import ssl
 import threading
 import time
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 
+import h11
+
 from sandbox.domain import pinned, signing
-from sandbox.domain.targets import TargetPolicy, TargetRefused, Unresolved
+from sandbox.domain.targets import Target, TargetPolicy, TargetRefused, Unresolved, resolve
 from sandbox.domain.webhooks import RetryPolicy
 from sandbox.storage import outbox
 from sandbox.storage.base import utcnow
@@ -53,7 +55,7 @@ def describe(error: Exception, timeout: float) -> str:
     if isinstance(error, pinned.DeadlinePassed):
         return pinned.DEADLINE_PASSED.format(seconds=timeout)
     kind = "SSLError" if isinstance(error, ssl.SSLError) else "ConnectionError"
-    if isinstance(error, http.client.HTTPException) and not isinstance(error, ConnectionError):
+    if isinstance(error, h11.ProtocolError):
         kind = f"ProtocolError: {type(error).__name__}"
     return f"{kind}: {error}"[:ERROR_LENGTH]
 
@@ -79,7 +81,11 @@ def fair_share(due: list[Due], busy: Counter[str], room: int, per_company: int) 
 
 
 class DeliveryWorker:
-    """Delivers due webhook deliveries; `run_due` once, or `start` a thread that polls."""
+    """Delivers due webhook deliveries; `run_due` once, or `start` a thread that polls.
+
+    Each run is an event loop on the calling thread: it claims and records between its
+    POSTs, which are coroutines on the same loop (no thread per POST, no handing over).
+    """
 
     def __init__(
         self,
@@ -104,9 +110,9 @@ class DeliveryWorker:
         self._tls = pinned.tls_context(verify)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._wakes: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
         self._busy: Counter[str] = Counter()  # company -> POSTs in flight
-        self._done: queue.SimpleQueue[Attempt] = queue.SimpleQueue()
+        self._done: list[Attempt] = []
 
     @property
     def longest_attempt(self) -> float:
@@ -122,8 +128,14 @@ class DeliveryWorker:
             self._thread.start()
 
     def request_stop(self) -> None:
-        """Have `run_forever` finish its attempts in flight, record them and return."""
+        """Have `run_forever` finish its attempts in flight, record them and return
+        (safe from another thread and from a signal handler)."""
         self._stopping.set()
+        for loop, wake in list(self._wakes):
+            try:
+                loop.call_soon_threadsafe(wake.set)
+            except RuntimeError:  # that run has ended
+                pass
 
     def stop(self) -> None:
         """Stop polling and wait for the attempts in progress to be recorded."""
@@ -134,54 +146,60 @@ class DeliveryWorker:
 
     def run_forever(self) -> None:
         """Poll and deliver in this thread until `stop` (from another thread or a signal)."""
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook-post") as pool:
-            in_flight: set[Future[None]] = set()
-            while not self._stopping.is_set():
-                try:
-                    started = self._tick(pool, utcnow())
-                except Exception:  # a bad poll must not end the worker; the next one retries
-                    log.exception("webhook delivery poll failed")
-                    started = []
-                in_flight = {f for f in in_flight | set(started) if not f.done()}
-                if in_flight:  # results gather meanwhile: one transaction per tick
-                    self._stopping.wait(TICK_SECONDS)
-                else:  # nothing in flight: until a poll
-                    self._stopping.wait(self.poll_seconds)
-            wait(in_flight)
-            self._tick(pool, None)
+        asyncio.run(self._run_forever())
 
     def run_due(self, now: datetime | None = None) -> int:
         """Attempt every delivery due at real time `now` (default: now), waiting for each
         attempt and recording it; returns how many were attempted."""
-        attempted = 0
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook-post") as pool:
+        return asyncio.run(self._run_due(now))
+
+    async def _run_forever(self) -> None:
+        wake = asyncio.Event()
+        entry = (asyncio.get_running_loop(), wake)
+        self._wakes.append(entry)
+        in_flight: set[asyncio.Task[None]] = set()
+        try:
             while not self._stopping.is_set():
-                started = self._tick(pool, now or utcnow())
-                if not started:
-                    break
-                wait(started)
-                attempted += len(started)
-            self._tick(pool, None)
+                try:
+                    started = self._tick(utcnow())
+                except Exception:  # a bad poll must not end the worker; the next one retries
+                    log.exception("webhook delivery poll failed")
+                    started = []
+                in_flight = {task for task in in_flight | set(started) if not task.done()}
+                # With attempts in flight their results gather meanwhile (one transaction
+                # per tick); with none, nothing is due until a poll.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        wake.wait(), TICK_SECONDS if in_flight else self.poll_seconds
+                    )
+            if in_flight:
+                await asyncio.wait(in_flight)
+            self._tick(None)
+        finally:
+            self._wakes.remove(entry)
+
+    async def _run_due(self, now: datetime | None) -> int:
+        attempted = 0
+        while not self._stopping.is_set():
+            started = self._tick(now or utcnow())
+            if not started:
+                break
+            await asyncio.wait(started)
+            attempted += len(started)
+        self._tick(None)
         return attempted
 
-    def _tick(self, pool: ThreadPoolExecutor, real_now: datetime | None) -> list[Future[None]]:
+    def _tick(self, real_now: datetime | None) -> list[asyncio.Task[None]]:
         """Record the attempts that finished and, unless `real_now` is None, claim as many
         due deliveries as can start now, fairly; one write transaction for both. Starts
-        the claimed POSTs."""
-        finished = []
-        while True:
-            try:
-                finished.append(self._done.get_nowait())
-            except queue.Empty:
-                break
-        with self._lock:
-            room = self.concurrency - sum(self._busy.values())
-            busy = Counter(self._busy)
+        the claimed POSTs on the running loop."""
+        finished, self._done = self._done, []
+        room = self.concurrency - sum(self._busy.values())
         chosen: list[Due] = []
         if real_now is not None and room > 0:
             with self.database.unit(write=False) as unit:  # polling never queues
                 due = outbox.due(unit.connection, real_now, min(room, self.per_company))
-            chosen = fair_share(due, busy, room, self.per_company)
+            chosen = fair_share(due, self._busy, room, self.per_company)
         if not finished and not chosen:
             return []
         lease = timedelta(seconds=self.longest_attempt + LEASE_MARGIN_SECONDS)
@@ -197,20 +215,32 @@ class DeliveryWorker:
                         dropped.delivery_id,
                     )
             jobs = outbox.claim(unit.connection, chosen, utcnow(), lease, secrets.token_hex(8))
-        with self._lock:
-            self._busy.update(job.company_id for job in jobs)
-        return [pool.submit(self._attempt, job) for job in jobs]
+        self._busy.update(job.company_id for job in jobs)
+        return [asyncio.create_task(self._attempt(job)) for job in jobs]
 
-    def _attempt(self, job: Job) -> None:
+    async def _attempt(self, job: Job) -> None:
         try:
-            self._done.put(self._post(job))
+            attempt = await self._post(job)
+            self._done.append(attempt)  # the list `_tick` holds now, not the one at the start
+        except Exception:  # a fault of ours: the claim runs out and the delivery is retried
+            log.exception("webhook delivery %s: the attempt failed unrecorded", job.delivery_id)
         finally:
-            with self._lock:
-                self._busy[job.company_id] -= 1
-                if self._busy[job.company_id] <= 0:
-                    del self._busy[job.company_id]
+            self._busy[job.company_id] -= 1
+            if self._busy[job.company_id] <= 0:
+                del self._busy[job.company_id]
 
-    def _post(self, job: Job) -> Attempt:
+    async def _pin(self, url: str) -> Target:
+        """The URL's target, checked; a name is resolved off the loop (it may take time)."""
+        pinned = self.targets.pin_at_once(url)
+        if isinstance(pinned, Target):
+            return pinned
+        parsed, host, port = pinned
+        seconds = self.targets.resolve_seconds
+        loop = asyncio.get_running_loop()
+        addresses = await loop.run_in_executor(None, resolve, host, port, seconds)
+        return self.targets.checked(parsed, host, addresses)
+
+    async def _post(self, job: Job) -> Attempt:
         """POST the delivery once, if its target passes; a 2xx within the timeout succeeds."""
         timeout = self.policy.timeout_seconds
         headers = signing.delivery_headers(
@@ -225,13 +255,13 @@ class DeliveryWorker:
         started = time.perf_counter()
         status_code, error, excerpt = None, None, None
         try:
-            target = self.targets.pin(job.url)
-            status_code, excerpt = pinned.post(target, job.body, headers, timeout, self._tls)
+            target = await self._pin(job.url)
+            status_code, excerpt = await pinned.post(target, job.body, headers, timeout, self._tls)
         except TargetRefused as refusal:
             error = NOT_DELIVERED.format(reason=refusal)[:ERROR_LENGTH]
         except Unresolved as failure:
             error = str(failure)[:ERROR_LENGTH]
-        except (OSError, http.client.HTTPException) as failure:
+        except (OSError, h11.ProtocolError) as failure:
             error = describe(failure, timeout)
         duration_ms = int((time.perf_counter() - started) * 1000)
         return Attempt(

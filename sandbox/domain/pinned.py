@@ -5,10 +5,12 @@ a POST goes to one of those addresses, naming the server after the URL's host (t
 `Host` header, and for HTTPS the SNI name and the name the certificate must match), so
 DNS cannot answer differently between the check and the connection.
 
+POSTs are coroutines: one event loop carries every attempt in flight, with no thread
+each. h11 writes the request and parses the answer; asyncio's streams carry the bytes.
+
 A POST has a total deadline: connecting, sending and reading the answer's status and
-headers. A socket timeout bounds each read only, so a receiver answering a byte at a
-time could hold an attempt open for ever; when the deadline passes, one watchdog thread
-shared by every POST shuts the connection down and the POST fails with `DeadlinePassed`.
+headers. A receiver answering a byte at a time cannot hold an attempt open past it:
+when it passes, the connection is dropped and the POST fails with `DeadlinePassed`.
 
 The answer's body is read once, for its first bytes (a receiver's error message), still
 within the deadline. Each POST opens its own connection and closes it then: deliveries
@@ -17,20 +19,21 @@ are rare per receiver, and a connection left open is one a receiver must track.
 
 from __future__ import annotations
 
-import heapq
-import http.client
-import itertools
+import asyncio
+import errno
+import os
 import socket
 import ssl
-import threading
-import time
-from dataclasses import dataclass, field
 
-from sandbox.domain.targets import IPAddress, Target
+import h11
+
+from sandbox.domain.targets import Target
 from sandbox.storage.base import storable
 
 DEADLINE_PASSED = "No complete answer within {seconds:g} s"
 EXCERPT_BYTES = 512  # of the answer's body kept with the attempt (the spec's maxLength)
+READ_BYTES = 16 * 1024  # asked of the socket per read while the answer's head comes in
+NO_ANSWER = "Remote end closed connection without response"
 
 
 class DeadlinePassed(OSError):
@@ -39,75 +42,6 @@ class DeadlinePassed(OSError):
 
 class NeverConnected(OSError):
     """No address of the target took the connection; nothing was sent."""
-
-
-@dataclass(eq=False)
-class _Watch:
-    """One POST's deadline and the connection to shut when it passes."""
-
-    connection: http.client.HTTPConnection | None = None
-    finished: bool = False
-    passed: bool = False
-
-    def cut(self) -> None:
-        self.passed = True
-        sock = self.connection.sock if self.connection is not None else None
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed
-
-
-@dataclass
-class _Watchdog:
-    """Cuts the connections of the POSTs whose deadline passed (one thread for all)."""
-
-    _heap: list[tuple[float, int, _Watch]] = field(default_factory=list)
-    _order: itertools.count[int] = field(default_factory=itertools.count)
-    _changed: threading.Condition = field(default_factory=threading.Condition)
-    _thread: threading.Thread | None = None
-
-    def watch(self, seconds: float) -> _Watch:
-        watch = _Watch()
-        with self._changed:
-            entry = (time.monotonic() + seconds, next(self._order), watch)
-            heapq.heappush(self._heap, entry)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="webhook-deadlines", daemon=True
-                )
-                self._thread.start()
-            if self._heap[0] is entry:
-                self._changed.notify()
-        return watch
-
-    def _run(self) -> None:
-        with self._changed:
-            while True:
-                now = time.monotonic()
-                while self._heap and (self._heap[0][0] <= now or self._heap[0][2].finished):
-                    _, _, watch = heapq.heappop(self._heap)
-                    if not watch.finished:
-                        watch.cut()
-                self._changed.wait(self._heap[0][0] - now if self._heap else None)
-
-
-_watchdog = _Watchdog()
-
-
-class _HTTPSConnection(http.client.HTTPSConnection):
-    """A TLS connection to one checked address, naming the server `server_name`."""
-
-    def __init__(
-        self, address: str, port: int, *, server_name: str, context: ssl.SSLContext, timeout: float
-    ) -> None:
-        super().__init__(address, port, timeout=timeout, context=context)
-        self.server_name, self.tls = server_name, context
-
-    def connect(self) -> None:
-        http.client.HTTPConnection.connect(self)
-        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.server_name)
 
 
 def tls_context(verify: bool | str = True) -> ssl.SSLContext:
@@ -120,30 +54,86 @@ def tls_context(verify: bool | str = True) -> ssl.SSLContext:
     return context
 
 
-def _connection(
-    target: Target, address: IPAddress, timeout: float, tls: ssl.SSLContext
-) -> http.client.HTTPConnection:
-    port = target.url.port or (443 if target.url.scheme == "https" else 80)
-    if target.url.scheme == "https":
-        return _HTTPSConnection(
-            address.compressed, port, server_name=target.host, context=tls, timeout=timeout
-        )
-    # `socket.create_connection` is looked up at connect time: tests can watch every one.
-    return http.client.HTTPConnection(address.compressed, port, timeout=timeout)
+async def open_stream(
+    address: str, port: int, tls: ssl.SSLContext | None, server_name: str | None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection to `address`, TLS named `server_name` when `tls` is given.
 
-
-def _first_bytes(answer: http.client.HTTPResponse) -> str | None:
-    """What one read of the answer's body gives (at most EXCERPT_BYTES), as text."""
+    Looked up at each connection: tests can watch every one. The socket connects first,
+    on its own: a refused connection (a receiver that is down) then costs no stream.
+    """
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        data = answer.read1(EXCERPT_BYTES)
-    except (OSError, http.client.HTTPException):
-        return None
-    finally:
-        answer.close()
-    return storable(data.decode("utf-8", errors="replace"))[:EXCERPT_BYTES]
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (address, port))
+        return await asyncio.open_connection(sock=sock, ssl=tls, server_hostname=server_name)
+    except BaseException:
+        sock.close()
+        raise
 
 
-def post(
+async def _connect(
+    target: Target, tls: ssl.SSLContext
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection to the first of the target's addresses that takes one."""
+    https = target.url.scheme == "https"
+    port = target.url.port or (443 if https else 80)
+    failures: list[OSError] = []
+    for address in target.addresses:
+        try:
+            return await open_stream(
+                address.compressed, port, tls if https else None, target.host if https else None
+            )
+        except (TimeoutError, ssl.SSLError):  # out of time, or a server answered, not the URL's
+            raise
+        except OSError as failure:  # nothing sent: the next address
+            failures.append(failure)
+    last = failures[-1]
+    # asyncio says "Connect call failed (address)"; the reason is in its errno.
+    reason = os.strerror(last.errno) if last.errno else str(last)
+    raise NeverConnected(last.errno or errno.ECONNREFUSED, reason) from last
+
+
+def _request(target: Target, body: bytes, headers: dict[str, str]) -> tuple[h11.Connection, bytes]:
+    """The client's side of one exchange, and the request's bytes."""
+    connection = h11.Connection(h11.CLIENT)
+    fields = [
+        ("Host", target.host_header),
+        ("Accept-Encoding", "identity"),
+        ("Content-Length", str(len(body))),
+        ("Connection", "close"),
+        *headers.items(),
+    ]
+    path = target.url.request_uri or "/"
+    data = connection.send(h11.Request(method="POST", target=path, headers=fields))
+    data += connection.send(h11.Data(data=body)) + connection.send(h11.EndOfMessage())
+    return connection, data
+
+
+async def _head(connection: h11.Connection, reader: asyncio.StreamReader) -> int:
+    """The answer's status code, once its head is in (interim 1xx answers skipped)."""
+    while True:
+        event = connection.next_event()
+        if event is h11.NEED_DATA:
+            connection.receive_data(await reader.read(READ_BYTES))
+        elif isinstance(event, h11.Response):
+            return event.status_code
+        elif isinstance(event, h11.ConnectionClosed):
+            raise ConnectionResetError(NO_ANSWER)
+
+
+async def _first_bytes(connection: h11.Connection, reader: asyncio.StreamReader) -> str:
+    """What one read of the answer's body gives (at most EXCERPT_BYTES), as text."""
+    event = connection.next_event()
+    if event is h11.NEED_DATA:
+        connection.receive_data(await reader.read(EXCERPT_BYTES))
+        event = connection.next_event()
+    data = bytes(event.data) if isinstance(event, h11.Data) else b""
+    return storable(data[:EXCERPT_BYTES].decode("utf-8", errors="replace"))[:EXCERPT_BYTES]
+
+
+async def post(
     target: Target,
     body: bytes,
     headers: dict[str, str],
@@ -155,35 +145,26 @@ def post(
     (what one read gives, up to EXCERPT_BYTES; None if the body did not come in time).
 
     Raises DeadlinePassed when the answer's head is not in by then, NeverConnected when
-    no address took the connection, and OSError or http.client.HTTPException for any
-    other failure (the request may then have reached the receiver).
+    no address took the connection, and OSError or h11.ProtocolError for any other
+    failure (the request may then have reached the receiver).
     """
-    watch = _watchdog.watch(timeout)
+    deadline = asyncio.get_running_loop().time() + timeout
+    writer: asyncio.StreamWriter | None = None
     try:
-        failures: list[OSError] = []
-        for address in target.addresses:
-            connection = watch.connection = _connection(target, address, timeout, tls)
-            try:
-                connection.connect()
-            except OSError as failure:
-                connection.close()
-                if watch.passed or isinstance(failure, TimeoutError):
-                    raise DeadlinePassed(DEADLINE_PASSED.format(seconds=timeout)) from failure
-                if isinstance(failure, ssl.SSLError):  # a server answered, not the URL's
-                    raise
-                failures.append(failure)  # nothing sent: the next address
-                continue
-            try:
-                path = target.url.request_uri or "/"
-                connection.request("POST", path, body, {**headers, "Host": target.host_header})
-                answer = connection.getresponse()
-                return answer.status, _first_bytes(answer)
-            except (OSError, http.client.HTTPException) as failure:
-                if watch.passed or isinstance(failure, TimeoutError):
-                    raise DeadlinePassed(DEADLINE_PASSED.format(seconds=timeout)) from failure
-                raise
-            finally:
-                connection.close()
-        raise NeverConnected(*failures[-1].args) from failures[-1]
+        try:
+            async with asyncio.timeout_at(deadline):
+                reader, writer = await _connect(target, tls)
+                connection, request = _request(target, body, headers)
+                writer.write(request)
+                await writer.drain()
+                status = await _head(connection, reader)
+        except TimeoutError as failure:
+            raise DeadlinePassed(DEADLINE_PASSED.format(seconds=timeout)) from failure
+        try:
+            async with asyncio.timeout_at(deadline):
+                return status, await _first_bytes(connection, reader)
+        except (OSError, h11.ProtocolError):  # TimeoutError included: the status stands
+            return status, None
     finally:
-        watch.finished = True
+        if writer is not None:
+            writer.transport.abort()  # nothing more is read: no goodbye awaited

@@ -21,6 +21,7 @@ import socket
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from urllib3.util import Url, parse_url
@@ -214,10 +215,28 @@ class TargetPolicy:
         Raises TargetRefused if the policy refuses them, Unresolved if the name did not
         resolve within `resolve_seconds`.
         """
+        pinned = self.pin_at_once(url)
+        if isinstance(pinned, Target):
+            return pinned
+        parsed, host, port = pinned
+        return self.checked(parsed, host, resolve(host, port, self.resolve_seconds))
+
+    @lru_cache(maxsize=4096)  # noqa: B019 (policies are few and live as long as the process)
+    def pin_at_once(self, url: str) -> Target | tuple[Url, str, int]:
+        """The URL's Target, checked, if its host is an address; else what `resolve` needs
+        for its name: (the URL, the host, the port). Raises TargetRefused like `pin`.
+
+        Kept per URL: neither answer depends on anything but the URL and the policy."""
         parsed = parse(url)
         host = host_name(parsed)
-        port = parsed.port or (443 if parsed.scheme == "https" else 80)
-        addresses = resolve(host, port, self.resolve_seconds)
+        try:
+            address = ip_address(host)
+        except ValueError:
+            return parsed, host, parsed.port or (443 if parsed.scheme == "https" else 80)
+        return self.checked(parsed, host, (address,))
+
+    def checked(self, parsed: Url, host: str, addresses: tuple[IPAddress, ...]) -> Target:
+        """The Target of `host` resolved to `addresses`; TargetRefused if the policy refuses."""
         if (reason := self.refusal(host, addresses)) is not None:
             raise TargetRefused(reason)
         return Target(parsed, host, addresses)

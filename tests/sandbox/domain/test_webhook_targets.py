@@ -27,6 +27,7 @@ from flask.testing import FlaskClient
 
 from sandbox import cli
 from sandbox.config import SandboxConfig
+from sandbox.domain import pinned
 from sandbox.domain.delivery import DeliveryWorker
 from sandbox.domain.webhooks import RetryPolicy
 from sandbox.http.app import shutdown
@@ -99,7 +100,7 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     opened: list[tuple[str, int]] = []
     real = urllib3.util.connection.create_connection
 
-    def guarded(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+    def guard(address: tuple[str, int]) -> None:
         opened.append(address)
         try:
             loopback = ip_address(address[0]) in LOOPBACK
@@ -107,10 +108,20 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
             loopback = False
         if not loopback:
             raise OSError(f"test guard: no connection to {address[0]} (not 127.0.0.0/8)")
+
+    def guarded(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        guard(address)
         return real(address, *args, **kwargs)
+
+    real_stream = pinned.open_stream
+
+    async def guarded_stream(address: str, port: int, *args: Any) -> Any:
+        guard((address, port))
+        return await real_stream(address, port, *args)
 
     monkeypatch.setattr(urllib3.util.connection, "create_connection", guarded)
     monkeypatch.setattr(socket, "create_connection", guarded)
+    monkeypatch.setattr(pinned, "open_stream", guarded_stream)
     return opened
 
 
