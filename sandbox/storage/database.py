@@ -23,10 +23,11 @@ from sandbox.storage.prepared import PreparedStatements
 from sandbox.storage.rows import adding, completed, inserting
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# A SQLite file is read through a memory map of its first this many bytes. In WAL mode a
-# reader drops its page cache whenever another connection has written since its last
-# transaction: mapped pages come back without a read call and copy each.
-SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+# A SQLite file is read with read calls, not through a memory map: in WAL mode a
+# connection drops its map, like its page cache, whenever another has written since its
+# last transaction, and mapping the file again (then faulting each page back in) costs
+# more than reading the pages it needs. Under creates every transaction paid it.
+SQLITE_MMAP_BYTES = 0
 
 
 def normalize_url(url: str) -> str:
