@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Request, Response
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import MapAdapter
 
 from sandbox.http import arrival, pipeline
 from sandbox.http.call import Pipeline
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 
 # Statuses whose answers carry no body (werkzeug drops them and their Content-Length).
 BODILESS = {204, 304}
+# What a bound URL map depends on besides the path, method and query (bind_to_environ).
+BINDING = ("HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME", "wsgi.url_scheme")
+BOUND_ADAPTERS = 64  # bindings kept per app: beyond, a request's Host binds afresh
 
 
 def send(
@@ -58,6 +62,7 @@ class DirectApi:
         self.shared = shared
         self.base = shared.spec.base_path
         self.under = self.base + "/"
+        self._bound: dict[tuple[object, ...], MapAdapter] = {}
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "")
@@ -70,13 +75,39 @@ class DirectApi:
             return self.flask(environ, start_response)
         return send(self.answer(http, *found), environ, start_response)
 
+    def _adapter(self, http: Request) -> MapAdapter:
+        """The URL map bound as Flask binds it for `http`.
+
+        Bound once per server address and host where the binding depends on nothing else
+        (no trusted hosts to check, no SERVER_NAME, no host or subdomain matching); the
+        path, method and query are given to each match.
+        """
+        app, environ = self.app, http.environ
+        plain = (
+            app.config["TRUSTED_HOSTS"] is None
+            and app.config["SERVER_NAME"] is None
+            and not app.url_map.host_matching
+            and not app.subdomain_matching
+        )
+        key = tuple(environ.get(name) for name in BINDING)
+        adapter = self._bound.get(key) if plain else None
+        if adapter is None:
+            adapter = app.create_url_adapter(http)
+            assert adapter is not None, "a request always binds the URL map"
+            if plain and len(self._bound) < BOUND_ADAPTERS:
+                self._bound[key] = adapter
+        return adapter
+
     def _route(self, http: Request) -> tuple[str | None, HTTPException | None] | None:
         """(the rule's endpoint, or None and the routing error), as Flask routes a request
         (the rule and path arguments set on `http`); None for a rule of no spec path."""
-        try:
-            adapter = self.app.create_url_adapter(http)
-            assert adapter is not None, "a request always binds the URL map"
-            http.url_rule, http.view_args = adapter.match(return_rule=True)  # type: ignore[assignment]  # as Flask sets them
+        try:  # the path and query decoded as bind_to_environ decodes them
+            http.url_rule, http.view_args = self._adapter(http).match(  # type: ignore[assignment]  # as Flask sets them
+                http.path,
+                http.method,
+                return_rule=True,
+                query_args=http.query_string.decode(errors="replace"),
+            )
         except HTTPException as error:  # no such path, or a bad Host
             return None, error
         endpoint = http.url_rule.endpoint

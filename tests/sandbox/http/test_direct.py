@@ -58,6 +58,10 @@ def _cases(key: Key) -> list[tuple[str, str, dict[str, Any]]]:
         ("GET", f"{BASE}/account", {}),
         ("GET", f"{BASE}/account", {"headers": unknown}),
         ("GET", f"{BASE}/crm/contacts/con_missing", {"headers": auth}),
+        ("GET", f"{BASE}/crm/contacts/caf%C3%A9%00?x=%C3%A9", {"headers": auth}),
+        ("GET", f"{BASE}/crm/contacts/?limit=2&q=%C3%A9", {"headers": auth}),
+        ("GET", f"{BASE}/crm/contacts?limit=2", {"headers": {**auth, "Host": "other.test:81"}}),
+        ("GET", f"{BASE}/crm/contacts?limit=2", {"headers": auth}),
     ]  # fmt: skip
 
 
