@@ -43,7 +43,7 @@ from sandbox.storage.outbox import Attempt, Due, Job
 
 log = logging.getLogger("sandbox.webhooks")
 LEASE_MARGIN_SECONDS = 30
-TICK_SECONDS = 0.02  # while busy, the outbox is claimed from and recorded to this often
+TICK_SECONDS = 0.05  # while busy, the outbox is claimed from and recorded to this often
 CONCURRENCY = 64  # POSTs in flight per worker
 PER_COMPANY = 48  # of which at most this many for one company: the others keep the rest
 ERROR_LENGTH = 300
