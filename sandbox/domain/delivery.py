@@ -44,6 +44,7 @@ from sandbox.storage.outbox import Attempt, Due, Job
 log = logging.getLogger("sandbox.webhooks")
 LEASE_MARGIN_SECONDS = 30
 TICK_SECONDS = 0.05  # while busy, the outbox is claimed from and recorded to this often
+BACKLOG_SECONDS = 0.002  # the pause before the next tick when the last left some due
 CONCURRENCY = 64  # POSTs in flight per worker
 PER_COMPANY = 48  # of which at most this many for one company: the others keep the rest
 ERROR_LENGTH = 300
@@ -113,6 +114,9 @@ class DeliveryWorker:
         self._wakes: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
         self._busy: Counter[str] = Counter()  # company -> POSTs in flight
         self._done: list[Attempt] = []
+        self._left_behind = False  # the last tick left due deliveries unclaimed
+        self._backlog = False  # ... and some of them could have been claimed at once
+        self._wake: asyncio.Event | None = None  # the running loop's, while it polls
 
     @property
     def longest_attempt(self) -> float:
@@ -154,7 +158,7 @@ class DeliveryWorker:
         return asyncio.run(self._run_due(now))
 
     async def _run_forever(self) -> None:
-        wake = asyncio.Event()
+        wake = self._wake = asyncio.Event()
         entry = (asyncio.get_running_loop(), wake)
         self._wakes.append(entry)
         in_flight: set[asyncio.Task[None]] = set()
@@ -166,17 +170,23 @@ class DeliveryWorker:
                     log.exception("webhook delivery poll failed")
                     started = []
                 in_flight = {task for task in in_flight | set(started) if not task.done()}
-                # With attempts in flight their results gather meanwhile (one transaction
-                # per tick); with none, nothing is due until a poll.
+                # More due than a tick could take: the next comes at once. Else, with
+                # attempts in flight, their results gather meanwhile (one transaction per
+                # tick); with none, nothing is due until a poll.
+                pause = self.poll_seconds
+                if self._backlog:
+                    pause = BACKLOG_SECONDS
+                elif in_flight:
+                    pause = TICK_SECONDS
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        wake.wait(), TICK_SECONDS if in_flight else self.poll_seconds
-                    )
+                    await asyncio.wait_for(wake.wait(), pause)
+                wake.clear()
             if in_flight:
                 await asyncio.wait(in_flight)
             self._tick(None)
         finally:
             self._wakes.remove(entry)
+            self._wake = None
 
     async def _run_due(self, now: datetime | None) -> int:
         attempted = 0
@@ -196,10 +206,17 @@ class DeliveryWorker:
         finished, self._done = self._done, []
         room = self.concurrency - sum(self._busy.values())
         chosen: list[Due] = []
+        self._left_behind = self._backlog = False
         if real_now is not None and room > 0:
+            limit = min(room, self.per_company)
             with self.database.unit(write=False) as unit:  # polling never queues
-                due = outbox.due(unit.connection, real_now, min(room, self.per_company))
+                due = outbox.due(unit.connection, real_now, limit)
             chosen = fair_share(due, self._busy, room, self.per_company)
+            found = Counter(item.company_id for item in due)
+            self._left_behind = len(chosen) < len(due) or limit in found.values()
+            self._backlog = bool(chosen) and (
+                len(chosen) == room or self._more_due(found, chosen, limit)
+            )
         if not finished and not chosen:
             return []
         lease = timedelta(seconds=self.longest_attempt + LEASE_MARGIN_SECONDS)
@@ -218,6 +235,15 @@ class DeliveryWorker:
         self._busy.update(job.company_id for job in jobs)
         return [asyncio.create_task(self._attempt(job)) for job in jobs]
 
+    def _more_due(self, found: Counter[str], chosen: list[Due], limit: int) -> bool:
+        """Whether a company below its cap in flight may have more due than were `found`
+        (its `limit` were)."""
+        taken = Counter(item.company_id for item in chosen)
+        return any(
+            count >= limit and self._busy[company] + taken[company] < self.per_company
+            for company, count in found.items()
+        )
+
     async def _attempt(self, job: Job) -> None:
         try:
             attempt = await self._post(job)
@@ -228,6 +254,8 @@ class DeliveryWorker:
             self._busy[job.company_id] -= 1
             if self._busy[job.company_id] <= 0:
                 del self._busy[job.company_id]
+            if self._left_behind and self._wake is not None:  # room for what waits
+                self._wake.set()
 
     async def _pin(self, url: str) -> Target:
         """The URL's target, checked; a name is resolved off the loop (it may take time)."""

@@ -10,9 +10,11 @@ import time
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from sandbox.domain import delivery
 from sandbox.domain.delivery import DeliveryWorker
 from sandbox.http.app import shutdown
 from sandbox.storage.base import utcnow
@@ -283,3 +285,32 @@ def test_one_companys_dead_receivers_do_not_delay_another_company(
             assert receiver.received[0].at - sent < 2
         finally:
             worker.stop()
+
+
+def test_a_backlog_is_worked_through_without_waiting_a_tick_a_batch(
+    client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More due than one tick may claim: the next tick comes at once, not after a pause
+    (here 5 s a pause: the 24 deliveries in batches of 4 would take 30 s)."""
+    monkeypatch.setattr(delivery, "TICK_SECONDS", 5.0)
+    key = key_for(app, "builder")
+    worker = DeliveryWorker(
+        app.extensions["sandbox"].database, POLICY, poll_seconds=5, per_company=4
+    )
+    with Receiver() as receiver:
+        webhook = subscribe(client, key, receiver, ["sms.logged"])
+        for _ in range(24):
+            client.post(f"{BASE}/webhooks/{webhook['id']}/test", headers=key.headers)
+        started = time.perf_counter()
+        worker.start()
+        try:
+            while len(receiver.received) < 24 and time.perf_counter() - started < 15:
+                time.sleep(0.01)
+            assert len(receiver.received) == 24
+            assert receiver.received[-1].at - started < 4
+        finally:
+            worker.stop()
+    listed = client.get(
+        f"{BASE}/webhooks/{webhook['id']}/deliveries?limit=100", headers=key.headers
+    ).json["items"]
+    assert {(d["status"], d["attempt_count"]) for d in listed} == {("succeeded", 1)}
