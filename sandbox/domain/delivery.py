@@ -168,7 +168,7 @@ class DeliveryWorker:
                     started = self._tick(utcnow())
                 except Exception:  # a bad poll must not end the worker; the next one retries
                     log.exception("webhook delivery poll failed")
-                    started = []
+                    started, self._backlog = [], False  # after a pause, not at once
                 in_flight = {task for task in in_flight | set(started) if not task.done()}
                 # More due than a tick could take: the next comes at once. Else, with
                 # attempts in flight, their results gather meanwhile (one transaction per

@@ -314,3 +314,24 @@ def test_a_backlog_is_worked_through_without_waiting_a_tick_a_batch(
         f"{BASE}/webhooks/{webhook['id']}/deliveries?limit=100", headers=key.headers
     ).json["items"]
     assert {(d["status"], d["attempt_count"]) for d in listed} == {("succeeded", 1)}
+
+
+def test_a_failing_poll_waits_a_pause_even_with_a_backlog(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poll that fails after finding a backlog does not retry at once, again and again."""
+    worker = DeliveryWorker(app.extensions["sandbox"].database, POLICY, poll_seconds=0.1)
+    polls: list[float] = []
+
+    def failing(real_now: object) -> list[object]:
+        if real_now is None:  # the last tick, recording what finished: nothing did
+            return []
+        polls.append(time.perf_counter())
+        worker._backlog = True
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(worker, "_tick", failing)
+    worker.start()
+    time.sleep(0.5)
+    worker.stop()
+    assert 2 <= len(polls) <= 10  # every 0.1 s; at once each time would be some 200
