@@ -93,7 +93,9 @@ def track_event_batch(ctx: RequestContext) -> Reply:
     """
     items = ctx.body["events"]
     default_website = ctx.body.get("website_id")
-    wanted = {i.get("website_id") for i in items} | {default_website}
+    # Only the items that passed their own validation name websites to look up.
+    valid = [item for index, item in enumerate(items) if index not in ctx.item_errors]
+    wanted = {item.get("website_id") for item in valid} | {default_website}
     known = known_websites(ctx, {w for w in wanted if isinstance(w, str)})
     if default_website is not None and default_website not in known:
         raise unknown_website(default_website)

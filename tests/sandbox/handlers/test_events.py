@@ -106,6 +106,23 @@ def test_batch_reports_bad_items_by_index_and_stores_the_rest(
     assert sorted(e["id"] for e in listed["items"]) == sorted(body["event_ids"])
 
 
+def test_batch_items_with_a_website_id_of_the_wrong_type_are_reported_not_a_500(
+    client: FlaskClient, key: Key
+) -> None:
+    name = _name()
+    events = [
+        {"event": name, "website_id": []},
+        {"event": name, "website_id": {"id": "web_x"}},
+        {"event": name},
+    ]
+    result = _batch(client, key, events)
+    assert result.status_code == 200, result.json
+    body = result.json
+    assert (body["processed"], body["failed"]) == (1, 2)
+    assert [e["index"] for e in body["errors"]] == [0, 1]
+    assert body["errors"][0]["details"][0]["field"] == "events[0].website_id"
+
+
 def test_batch_website_id_is_the_default_for_items(client: FlaskClient, key: Key) -> None:
     name, website, other = _name(), _website(client, key), _website(client, key)
     events = [{"event": name}, {"event": name, "website_id": other}]
