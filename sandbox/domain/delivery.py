@@ -8,15 +8,12 @@ each attempt is made once. A worker claims no more than it can start at once, ea
 lease outlasts the longest attempt (host resolution plus the POST's deadline), and the
 POSTs run concurrently as coroutines on the worker's event loop, at most CONCURRENCY in
 flight and PER_COMPANY of them for one company, so one company's slow or dead receivers
-cannot hold the others back. POSTs happen outside any
-transaction; finished attempts are recorded together, each only while its claim still
-holds (a webhook deleted meanwhile drops it).
+cannot hold the others back. POSTs happen outside any transaction; finished attempts
+are recorded together, each only while its claim still holds (a webhook deleted
+meanwhile drops it).
 
-Each attempt resolves the URL's host once and checks it against the target policy
-(sandbox/domain/targets.py) before connecting, then connects to the addresses it checked,
-naming the server after the URL (Host header, TLS SNI and certificate). A refused or
-unresolved target is a failed attempt with no connection made; it follows the retry
-schedule like a receiver that is down, since DNS may change again.
+Each attempt itself (the target checked, the POST, its outcome described) is
+sandbox/domain/attempts.py.
 """
 
 from __future__ import annotations
@@ -25,16 +22,13 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import ssl
 import threading
-import time
 from collections import Counter
 from datetime import datetime, timedelta
 
-import h11
-
-from sandbox.domain import pinned, signing
-from sandbox.domain.targets import Target, TargetPolicy, TargetRefused, Unresolved, resolve
+from sandbox.domain import pinned
+from sandbox.domain.attempts import Attempter
+from sandbox.domain.targets import TargetPolicy
 from sandbox.domain.webhooks import RetryPolicy
 from sandbox.storage import outbox
 from sandbox.storage.base import utcnow
@@ -47,18 +41,6 @@ TICK_SECONDS = 0.05  # while busy, the outbox is claimed from and recorded to th
 BACKLOG_SECONDS = 0.002  # the pause before the next tick when the last left some due
 CONCURRENCY = 64  # POSTs in flight per worker
 PER_COMPANY = 48  # of which at most this many for one company: the others keep the rest
-ERROR_LENGTH = 300
-NOT_DELIVERED = "Not delivered, no connection made: {reason}"
-
-
-def describe(error: Exception, timeout: float) -> str:
-    """A short, stable description of why no answer came."""
-    if isinstance(error, pinned.DeadlinePassed):
-        return pinned.DEADLINE_PASSED.format(seconds=timeout)
-    kind = "SSLError" if isinstance(error, ssl.SSLError) else "ConnectionError"
-    if isinstance(error, h11.ProtocolError):
-        kind = f"ProtocolError: {type(error).__name__}"
-    return f"{kind}: {error}"[:ERROR_LENGTH]
 
 
 def fair_share(due: list[Due], busy: Counter[str], room: int, per_company: int) -> list[Due]:
@@ -108,7 +90,7 @@ class DeliveryWorker:
         self.targets = targets or TargetPolicy()
         self.concurrency = concurrency
         self.per_company = per_company
-        self._tls = pinned.tls_context(verify)
+        self._attempter = Attempter(self.targets, policy, pinned.tls_context(verify))
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._wakes: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
@@ -246,7 +228,7 @@ class DeliveryWorker:
 
     async def _attempt(self, job: Job) -> None:
         try:
-            attempt = await self._post(job)
+            attempt = await self._attempter.attempt(job)
             self._done.append(attempt)  # the list `_tick` holds now, not the one at the start
         except Exception:  # a fault of ours: the claim runs out and the delivery is retried
             log.exception("webhook delivery %s: the attempt failed unrecorded", job.delivery_id)
@@ -256,52 +238,6 @@ class DeliveryWorker:
                 del self._busy[job.company_id]
             if self._left_behind and self._wake is not None:  # room for what waits
                 self._wake.set()
-
-    async def _pin(self, url: str) -> Target:
-        """The URL's target, checked; a name is resolved off the loop (it may take time)."""
-        pinned = self.targets.pin_at_once(url)
-        if isinstance(pinned, Target):
-            return pinned
-        parsed, host, port = pinned
-        seconds = self.targets.resolve_seconds
-        loop = asyncio.get_running_loop()
-        addresses = await loop.run_in_executor(None, resolve, host, port, seconds)
-        return self.targets.checked(parsed, host, addresses)
-
-    async def _post(self, job: Job) -> Attempt:
-        """POST the delivery once, if its target passes; a 2xx within the timeout succeeds."""
-        timeout = self.policy.timeout_seconds
-        headers = signing.delivery_headers(
-            job.secret,
-            job.body,
-            int(time.time()),
-            webhook_id=job.webhook_id,
-            delivery_id=job.delivery_id,
-            event_type=job.event_type,
-        )
-        attempted_at = utcnow() + job.clock_offset
-        started = time.perf_counter()
-        status_code, error, excerpt = None, None, None
-        try:
-            target = await self._pin(job.url)
-            status_code, excerpt = await pinned.post(target, job.body, headers, timeout, self._tls)
-        except TargetRefused as refusal:
-            error = NOT_DELIVERED.format(reason=refusal)[:ERROR_LENGTH]
-        except Unresolved as failure:
-            error = str(failure)[:ERROR_LENGTH]
-        except (OSError, h11.ProtocolError) as failure:
-            error = describe(failure, timeout)
-        duration_ms = int((time.perf_counter() - started) * 1000)
-        return Attempt(
-            job.delivery_id,
-            job.company_id,
-            job.token,
-            attempted_at,
-            status_code,
-            error,
-            duration_ms,
-            excerpt,
-        )
 
     def _after(self, number: int, attempt: Attempt) -> tuple[str, datetime | None]:
         """A delivery's status and next attempt after its attempt `number`."""

@@ -78,12 +78,14 @@ async def _connect(
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """A connection to the first of the target's addresses that takes one."""
     https = target.url.scheme == "https"
-    port = target.url.port or (443 if https else 80)
     failures: list[OSError] = []
     for address in target.addresses:
         try:
             return await open_stream(
-                address.compressed, port, tls if https else None, target.host if https else None
+                address.compressed,
+                target.port,
+                tls if https else None,
+                target.host if https else None,
             )
         except (TimeoutError, ssl.SSLError):  # out of time, or a server answered, not the URL's
             raise

@@ -79,6 +79,11 @@ class Target:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return host if self.url.port is None else f"{host}:{self.url.port}"
 
+    @property
+    def port(self) -> int:
+        """The port to connect to: the URL's, or its scheme's."""
+        return port_of(self.url)
+
     def url_at(self, address: IPAddress) -> str:
         """The URL with its host replaced by `address`, so no other lookup happens."""
         host = f"[{address.compressed}]" if address.version == 6 else str(address)
@@ -115,6 +120,11 @@ def parse_entry(text: str) -> IPNetwork | str:
     if "/" in entry or not HOST_NAME.fullmatch(entry):
         raise ValueError(f"{text!r} is neither a CIDR network, an IP address nor a host name")
     return entry
+
+
+def port_of(url: Url) -> int:
+    """The URL's port, or its scheme's (443 for HTTPS, else 80)."""
+    return url.port or (443 if url.scheme == "https" else 80)
 
 
 def parse(url: str) -> Url:
@@ -232,7 +242,7 @@ class TargetPolicy:
         try:
             address = ip_address(host)
         except ValueError:
-            return parsed, host, parsed.port or (443 if parsed.scheme == "https" else 80)
+            return parsed, host, port_of(parsed)
         return self.checked(parsed, host, (address,))
 
     def checked(self, parsed: Url, host: str, addresses: tuple[IPAddress, ...]) -> Target:

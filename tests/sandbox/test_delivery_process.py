@@ -22,6 +22,7 @@ from flask import Flask
 
 from sandbox.http.app import shutdown
 from tests.sandbox.conftest import BASE, build_app, key_for
+from tests.sandbox.domain.hooks import delivered_once_each
 from tests.sandbox.helpers import create_webhook
 from tests.sandbox.receivers import Receiver
 from tests.sandbox.served import banner_key, serving
@@ -106,10 +107,7 @@ def test_two_delivery_processes_post_each_delivery_once(
                 assert process.wait(20) == 0
     delivered = [r.headers["X-Delivery-Id"] for r in receiver.received]
     assert len(delivered) == len(set(delivered)) == 40
-    items = client.get(
-        f"{BASE}/webhooks/{webhook['id']}/deliveries?limit=100", headers=key.headers
-    ).json["items"]
-    assert {(d["status"], d["attempt_count"]) for d in items} == {("succeeded", 1)}
+    assert delivered_once_each(client, key, webhook["id"])
 
 
 def test_serve_can_leave_delivery_to_a_process_of_its_own(

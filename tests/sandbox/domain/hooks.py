@@ -37,10 +37,21 @@ def subscribe(
     return webhook
 
 
+def deliveries_of(client: FlaskClient, key: Key, webhook_id: str) -> list[dict[str, Any]]:
+    """The webhook's deliveries (up to 100), newest first."""
+    return client.get(
+        f"{BASE}/webhooks/{webhook_id}/deliveries?limit=100", headers=key.headers
+    ).json["items"]
+
+
+def delivered_once_each(client: FlaskClient, key: Key, webhook_id: str) -> bool:
+    """Whether every delivery of the webhook succeeded at its first attempt."""
+    outcomes = {(d["status"], d["attempt_count"]) for d in deliveries_of(client, key, webhook_id)}
+    return outcomes == {("succeeded", 1)}
+
+
 def only_delivery(client: FlaskClient, key: Key, webhook_id: str) -> dict[str, Any]:
-    items = client.get(f"{BASE}/webhooks/{webhook_id}/deliveries", headers=key.headers).json[
-        "items"
-    ]
+    items = deliveries_of(client, key, webhook_id)
     assert len(items) == 1
     return items[0]
 

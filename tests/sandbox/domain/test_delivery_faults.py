@@ -28,6 +28,7 @@ from .hooks import (
     POLICY,
     SCHEDULE,
     advance,
+    delivered_once_each,
     free_port,
     only_delivery,
     subscribe,
@@ -103,10 +104,7 @@ def test_concurrent_workers_deliver_each_once(client: FlaskClient, app: Flask) -
             thread.join()
     delivered = [r.headers["X-Delivery-Id"] for r in receiver.received]
     assert len(delivered) == len(set(delivered)) == 8
-    items = client.get(f"{BASE}/webhooks/{webhook['id']}/deliveries", headers=builder.headers).json[
-        "items"
-    ]
-    assert {(d["status"], d["attempt_count"]) for d in items} == {("succeeded", 1)}
+    assert delivered_once_each(client, builder, webhook["id"])
 
 
 def test_the_app_worker_delivers_in_the_background(database_url: str) -> None:
@@ -310,10 +308,7 @@ def test_a_backlog_is_worked_through_without_waiting_a_tick_a_batch(
             assert receiver.received[-1].at - started < 4
         finally:
             worker.stop()
-    listed = client.get(
-        f"{BASE}/webhooks/{webhook['id']}/deliveries?limit=100", headers=key.headers
-    ).json["items"]
-    assert {(d["status"], d["attempt_count"]) for d in listed} == {("succeeded", 1)}
+    assert delivered_once_each(client, key, webhook["id"])
 
 
 def test_a_failing_poll_waits_a_pause_even_with_a_backlog(
