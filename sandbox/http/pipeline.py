@@ -90,9 +90,10 @@ OPERATION: tuple[Callable[[Pipeline, Call], None], ...] = (
 
 
 def read_ahead(pipeline: Pipeline, call: Call, transaction: Transaction) -> None:
-    """What the request reads before a write takes the lock (a moment old at worst): the
-    business it acts for, and for a write the test clock and the webhook subscribers.
-    On a server database this runs in the write transaction, after the company's lock."""
+    """What the request reads first in its transaction: the business it acts for, and for
+    a write the test clock and the webhook subscribers. A write reads them holding the
+    write lock (SQLite's, or on a server database its company's), so no write it waited
+    for can have changed them: a webhook deleted meanwhile is not queued to."""
     write = call.op.method != "GET"
     company_id = call.key.company_id
     if write:
@@ -168,12 +169,9 @@ def serve(pipeline: Pipeline, call: Call) -> Response:
 
 
 def _in_transaction(pipeline: Pipeline, call: Call) -> Response:
-    def first(transaction: Transaction) -> None:
-        read_ahead(pipeline, call, transaction)
-
     write = call.op.method != "GET"
-    database = pipeline.database
-    with database.unit(write=write, read_first=first, keep_connection=True) as transaction:
+    with pipeline.database.unit(write=write, keep_connection=True) as transaction:
+        read_ahead(pipeline, call, transaction)
         ctx = call.context(pipeline, transaction)
         for stage in TRANSACTION:
             if (response := stage(pipeline, call, ctx)) is not None:

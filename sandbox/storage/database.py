@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -213,15 +213,9 @@ class Database:
         self,
         *,
         write: bool = True,
-        read_first: Callable[[Transaction], None] | None = None,
         keep_connection: bool = False,
     ) -> Iterator[Transaction]:
         """Like `session`, yielding the Transaction (its session opened on first use).
-
-        `read_first` runs in the transaction before the caller's work. Where writers queue
-        for a lock (a SQLite file), a write transaction runs it in a read transaction of
-        its own before taking the lock, so the lock is held for less time: it suits reads
-        whose answer may be a moment old. Elsewhere it opens the transaction.
 
         `keep_connection` (for threads that serve request after request) keeps the
         thread's SQLite connection between its transactions instead of returning it to
@@ -232,16 +226,11 @@ class Database:
             lock.acquire()
         try:
             with self._connection(keep_connection) as connection:
-                if read_first is not None and write and self._file_locked:
-                    connection.execution_options(**self._begin_options[False])
-                    with connection.begin():
-                        read_first(Transaction(connection, self.prepared))
-                    read_first = None
                 if write and self.checkpointer is not None:
                     self.checkpointer.ensure_running()
                 with self._writer(write):
                     connection.execution_options(**self._begin_options[write])
-                    with self._begun(connection, read_first) as unit:
+                    with self._begun(connection) as unit:
                         yield unit
         finally:
             if lock is not None:
@@ -265,14 +254,10 @@ class Database:
             raise
 
     @contextmanager
-    def _begun(
-        self, connection: Connection, read_first: Callable[[Transaction], None] | None
-    ) -> Iterator[Transaction]:
+    def _begun(self, connection: Connection) -> Iterator[Transaction]:
         unit = Transaction(connection, self.prepared)
         try:
             with connection.begin():
-                if read_first is not None:
-                    read_first(unit)
                 yield unit
                 if unit._session is not None:
                     unit._session.flush()

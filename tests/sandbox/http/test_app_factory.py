@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import func, inspect, select, text
 
 from sandbox.config import SandboxConfig
 from sandbox.handlers import HANDLERS
@@ -16,7 +17,8 @@ from sandbox.http.app import create_app, shutdown
 from sandbox.http.routing import check_handlers
 from sandbox.ids import new_id
 from sandbox.spec import SpecMismatch, load_spec
-from sandbox.storage.database import Database, Transaction
+from sandbox.storage.database import Database
+from sandbox.storage.webhooks import WebhookDelivery
 
 from ..conftest import BASE, key_for
 
@@ -71,32 +73,43 @@ def test_an_existing_database_gets_the_indexes_added_since(tmp_path: Path) -> No
     assert "ix_contacts_newest" in names
 
 
-def test_a_write_reads_ahead_before_it_queues_for_the_write_lock(tmp_path: Path) -> None:
-    database = Database(f"sqlite:///{tmp_path / 'lock.db'}")
-    database.create_schema()
-    assert database.writer_lock is not None
-    lock_free_at_read: list[bool] = []
-    other_writer_done = threading.Event()
+def test_a_webhook_deleted_while_a_create_waits_for_the_lock_gets_no_delivery(
+    tmp_path: Path,
+) -> None:
+    """A write reads its business's subscribers once it holds the write lock: a webhook
+    deleted by the writer it waited for is not queued to (nor fails the create)."""
+    path = tmp_path / "race.db"
+    app = create_app(
+        SandboxConfig(database_url=f"sqlite:///{path}", webhook_worker=False, rate_limit_scale=0)
+    )
+    database = app.extensions["sandbox"].database
+    key = key_for(app)
+    client = app.test_client()
+    assert client.get(f"{BASE}/webhooks", headers=key.headers).json["items"]
+    answers: list = []
 
-    def other_writer() -> None:
-        with database.writer_lock.held():  # type: ignore[union-attr]
-            read_ahead_ran.wait(timeout=2)
-        other_writer_done.set()
+    def create() -> None:
+        contact = {"first_name": "Raced"}
+        answers.append(client.post(f"{BASE}/crm/contacts", json=contact, headers=key.headers))
 
-    read_ahead_ran = threading.Event()
-    thread = threading.Thread(target=other_writer)
-    thread.start()
-    time.sleep(0.05)
-
-    def read_first(_transaction: Transaction) -> None:
-        lock_free_at_read.append(other_writer_done.is_set())
-        read_ahead_ran.set()
-
-    with database.unit(write=True, read_first=read_first):
-        assert other_writer_done.is_set()  # the write itself waited for the lock
-    thread.join()
-    database.dispose()
-    assert lock_free_at_read == [False]  # it read while the other writer held the lock
+    with database.writer_lock.held():  # another writer, which deletes every webhook
+        creating = threading.Thread(target=create)
+        creating.start()
+        time.sleep(0.3)  # the create is under way, waiting for the lock
+        with sqlite3.connect(path) as other:
+            other.execute("PRAGMA foreign_keys=ON")
+            for table in ("webhook_delivery_attempts", "webhook_deliveries", "webhooks"):
+                other.execute(f"DELETE FROM {table} WHERE company_id = ?", (key.company_id,))
+    creating.join(timeout=10)
+    with database.session(write=False) as session:
+        queued = session.scalar(
+            select(func.count())
+            .select_from(WebhookDelivery)
+            .where(WebhookDelivery.company_id == key.company_id)
+        )
+    shutdown(app)
+    assert [answer.status_code for answer in answers] == [201]
+    assert queued == 0
 
 
 def test_forked_workers_make_different_ids() -> None:
