@@ -7,12 +7,20 @@ create's commit, against 0.3 ms without). Every connection turns that off
 (`wal_autocheckpoint=0`), and each writing process runs a `Checkpointer` instead:
 
 - a PASSIVE checkpoint every INTERVAL_SECONDS, beside the writers (it takes no write
-  lock): it copies what was committed up to its start;
+  lock): it copies what was committed up to its start. While the WAL grows fast enough
+  to reach WAL_FRAMES sooner, at the rate it grew since the last pass, the next pass
+  comes then instead (MIN_PAUSE_SECONDS at the soonest), so that how far the WAL runs
+  past WAL_FRAMES does not grow with the write rate;
 - once the WAL holds WAL_FRAMES, a RESTART checkpoint under the writer lock copies the
   little committed since and waits (RESTART_WAIT_MS at most) for the readers still on
   the WAL, so that the next writer starts it again from its first frame; if a reader
   held it off, it is tried again after RETRY_SECONDS, then less and less often. Without
   it, a WAL under steady reads and writes always has a reader on it, and only ever grows.
+  A restart held off is tried once more before the lock is let go: a reader that began
+  on frames the first try could not copy holds it off, but by the second try, with no
+  frame written between, every frame is copied and readers that begin read the file
+  alone, so it waits only for the readers under way. Trying again after the writers
+  had their turn would find new frames, and a reader on them, every time.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -29,6 +38,7 @@ INTERVAL_SECONDS = 0.1
 WAL_FRAMES = 2048  # 8 MiB of 4 KiB pages: a WAL this long is started again
 RESTART_WAIT_MS = 50  # how long a restart waits for readers, holding the writer lock
 RETRY_SECONDS = 0.01  # the pause before trying again a restart that readers held off
+MIN_PAUSE_SECONDS = 0.005  # the shortest pause between passes while the WAL grows fast
 
 
 def copy_wal(connection: sqlite3.Connection, mode: str = "PASSIVE") -> tuple[int, int, int]:
@@ -47,6 +57,18 @@ def retry_pause(held_off: int) -> float:
     return min(INTERVAL_SECONDS, RETRY_SECONDS * 2 ** (held_off - 1))
 
 
+def next_pause(frames: int, grown: int, elapsed: float) -> float:
+    """The pause before the next pass, the WAL holding `frames` after growing `grown`
+    frames in the `elapsed` seconds since the pass before: INTERVAL_SECONDS, or if
+    shorter half the time it takes to reach WAL_FRAMES at that rate (a rate may grow:
+    a pass comes before the WAL gets long, and once more as it does), MIN_PAUSE_SECONDS
+    at least."""
+    if grown <= 0 or elapsed <= 0:
+        return INTERVAL_SECONDS
+    until_long = (WAL_FRAMES - frames) * elapsed / grown
+    return max(MIN_PAUSE_SECONDS, min(INTERVAL_SECONDS, until_long / 2))
+
+
 class Checkpointer:
     """Checkpoints one SQLite file from a daemon thread of the process that writes it.
 
@@ -54,6 +76,8 @@ class Checkpointer:
     did not come along); `stop` ends it. Several processes may each run one: SQLite lets
     one checkpoint run at a time, and a pass that finds another under way does nothing.
     """
+
+    clock = staticmethod(time.monotonic)  # what the pauses between passes are timed by
 
     def __init__(self, path: Path, writer_lock: AbstractContextManager[object]) -> None:
         self.path = path
@@ -96,17 +120,26 @@ class Checkpointer:
     def _run(self, stopping: threading.Event) -> None:
         connection = self.connect()
         pause, held_off = INTERVAL_SECONDS, 0  # held_off: restarts readers held off in a row
+        last_frames, last_at = 0, self.clock()  # the WAL's length at the last pass
         try:
             while not stopping.wait(pause):
-                pause = INTERVAL_SECONDS
+                pause, started = INTERVAL_SECONDS, self.clock()
                 try:
                     busy, frames, _ = self.checkpoint(connection)
                 except sqlite3.Error:  # a busy or vanished file: the next pass tries again
                     log.debug("WAL checkpoint of %s failed", self.path, exc_info=True)
                     continue
                 held_off = held_off + 1 if busy and frames >= WAL_FRAMES else 0
+                # Shorter than at the last pass: the WAL started again, from no frame.
+                grown = frames - last_frames if frames >= last_frames else frames
                 if held_off:
                     pause = retry_pause(held_off)
+                elif frames < WAL_FRAMES:
+                    pause = next_pause(frames, grown, started - last_at)
+                else:  # restarted (writers waiting meanwhile): empty from here
+                    pause = next_pause(0, grown, started - last_at)
+                    frames, started = 0, self.clock()
+                last_frames, last_at = frames, started
         finally:
             connection.close()
 
@@ -117,5 +150,7 @@ class Checkpointer:
         if result[1] >= WAL_FRAMES:
             with self.writer_lock:
                 result = copy_wal(connection, "RESTART")
+                if result[0]:  # held off: once more before writers add frames
+                    result = copy_wal(connection, "RESTART")
         self.last = result
         return result

@@ -13,9 +13,11 @@ from sqlalchemy import text
 
 from sandbox.storage.checkpoints import (
     INTERVAL_SECONDS,
+    MIN_PAUSE_SECONDS,
     RETRY_SECONDS,
     WAL_FRAMES,
     Checkpointer,
+    next_pause,
 )
 from sandbox.storage.database import SQLITE_MMAP_BYTES, Database
 
@@ -61,7 +63,7 @@ class _Script:
     """A connection whose checkpoints report scripted (frames, copied), and a writer
     lock that notes which checkpoints ran under it."""
 
-    def __init__(self, *results: tuple[int, int]) -> None:
+    def __init__(self, *results: tuple[int, ...]) -> None:
         self.results = list(results)
         self.modes: list[tuple[str, bool]] = []
         self._held = False
@@ -70,8 +72,9 @@ class _Script:
         self.modes.append((sql.removeprefix("PRAGMA wal_checkpoint(").rstrip(")"), self._held))
         return self
 
-    def fetchone(self) -> tuple[int, int, int]:
-        return (0, *self.results.pop(0))
+    def fetchone(self) -> tuple[int, ...]:
+        result = self.results.pop(0)  # (frames, copied), or (busy, frames, copied)
+        return result if len(result) == 3 else (0, *result)
 
     def __enter__(self) -> None:
         self._held = True
@@ -97,6 +100,35 @@ def test_a_pass_restarts_the_wal_under_the_writer_lock_once_it_is_long(
     expected = [("PASSIVE", False)] + ([("RESTART", True)] if restarted else [])
     assert script.modes == expected
     assert result == checkpointer.last == (0, *((first[0],) * 2 if restarted else first))
+
+
+def test_a_restart_held_off_is_tried_again_before_the_writers_go_on(tmp_path: Path) -> None:
+    """The second try finds no frame written since the first, so no reader begun on one."""
+    held_off, done = (1, WAL_FRAMES + 5, WAL_FRAMES), (0, WAL_FRAMES + 5, WAL_FRAMES + 5)
+    script = _Script((WAL_FRAMES, WAL_FRAMES), held_off, done)
+    checkpointer = Checkpointer(tmp_path / "x.db", script)
+    result = checkpointer.checkpoint(script)  # type: ignore[arg-type]
+    assert script.modes == [("PASSIVE", False), ("RESTART", True), ("RESTART", True)]
+    assert result == done
+
+
+def test_passes_come_sooner_while_the_wal_grows_fast() -> None:
+    assert next_pause(0, 0, INTERVAL_SECONDS) == INTERVAL_SECONDS  # no writes
+    assert next_pause(100, 100, INTERVAL_SECONDS) == INTERVAL_SECONDS  # 1,000 frames/s
+    # 20,000 frames a second, 1,048 to go: long in 52.4 ms; the next pass at half that.
+    assert next_pause(1000, 2000, 0.1) == pytest.approx(0.0262)
+    assert next_pause(WAL_FRAMES - 1, 10_000, 0.01) == MIN_PAUSE_SECONDS
+
+
+def test_a_wal_growing_fast_is_checked_before_it_gets_long(tmp_path: Path) -> None:
+    """At 10,000 frames a second, 548 frames short of WAL_FRAMES: the next pass comes at
+    half the 54.8 ms it takes to get there; after a restart, at half the time it takes
+    to fill again at the rate seen; slower, a whole interval."""
+    results = [(0, 500, 500), (0, 1500, 1500), (0, 2100, 2100), (0, 300, 300)]
+    asked = _run_scripted(tmp_path, results)
+    refill = WAL_FRAMES * 0.0274 / 600 / 2  # 600 frames came in the 27.4 ms before
+    assert asked[:4] == pytest.approx([INTERVAL_SECONDS, INTERVAL_SECONDS, 0.0274, refill])
+    assert asked[4] == INTERVAL_SECONDS  # 300 frames in 46.8 ms: 0.27 s from WAL_FRAMES
 
 
 def test_the_wal_stays_short_under_steady_reads_and_writes(database: Database) -> None:
@@ -147,7 +179,8 @@ def test_other_databases_have_no_checkpointer() -> None:
 
 
 class _Pauses:
-    """A stand-in for the thread's stop event: notes each pause, stops after `passes`."""
+    """A stand-in for the thread's stop event, and its clock: notes each pause, stops
+    after `passes`; time passes only while it waits."""
 
     def __init__(self, passes: int) -> None:
         self.passes = passes
@@ -157,14 +190,12 @@ class _Pauses:
         self.asked.append(seconds)
         return len(self.asked) > self.passes
 
+    def now(self) -> float:
+        return sum(self.asked)
 
-def test_a_restart_readers_held_off_is_tried_again_soon_then_less_often(tmp_path: Path) -> None:
-    """A restart that readers held off is tried again after RETRY_SECONDS, not a whole
-    interval later: a writer that never pauses would meanwhile take the WAL to several
-    times WAL_FRAMES. Against a reader that stays, the pauses double up to the interval:
-    each try holds the writers back while it waits."""
-    held_off = (1, WAL_FRAMES, WAL_FRAMES - 5)
-    results = [held_off, (0, 0, 0), (1, WAL_FRAMES - 1, 10)] + [held_off] * 7
+
+def _run_scripted(tmp_path: Path, results: list[tuple[int, int, int]]) -> list[float]:
+    """The pauses a checkpointer's thread takes after passes returning `results`."""
 
     class Scripted(Checkpointer):
         def connect(self) -> Any:
@@ -173,10 +204,23 @@ def test_a_restart_readers_held_off_is_tried_again_soon_then_less_often(tmp_path
         def checkpoint(self, connection: Any) -> tuple[int, int, int]:
             return results.pop(0)
 
-    pauses = _Pauses(passes=10)
-    Scripted(tmp_path / "x.db", threading.Lock())._run(pauses)  # type: ignore[arg-type]
+    pauses = _Pauses(passes=len(results))
+    scripted = Scripted(tmp_path / "x.db", threading.Lock())  # type: ignore[arg-type]
+    scripted.clock = pauses.now  # type: ignore[method-assign]
+    scripted._run(pauses)  # type: ignore[arg-type]
+    return pauses.asked
+
+
+def test_a_restart_readers_held_off_is_tried_again_soon_then_less_often(tmp_path: Path) -> None:
+    """A restart that readers held off is tried again after RETRY_SECONDS, not a whole
+    interval later: a writer that never pauses would meanwhile take the WAL to several
+    times WAL_FRAMES. Against a reader that stays, the pauses double up to the interval:
+    each try holds the writers back while it waits."""
+    held_off = (1, WAL_FRAMES, WAL_FRAMES - 5)
+    results = [held_off, (0, 0, 0), (1, 100, 10)] + [held_off] * 7
+    asked = _run_scripted(tmp_path, results)
     interval, retry = INTERVAL_SECONDS, RETRY_SECONDS
     # held off, a clean pass, a busy pass on a short WAL (nothing to restart), then a
     # reader that stays through seven passes
     backing_off = [retry, 2 * retry, 4 * retry, 8 * retry, interval, interval, interval]
-    assert pauses.asked == [interval, retry, interval, interval, *backing_off]
+    assert asked == [interval, retry, interval, interval, *backing_off]
