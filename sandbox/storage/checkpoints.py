@@ -4,7 +4,9 @@ SQLite's own checkpoint runs inside the commit that fills the WAL past a thresho
 that writer holds the write lock: about one commit in seventy then copies megabytes and
 syncs the file, and every other writer waits for it (17 ms at the 99th percentile of a
 create's commit, against 0.3 ms without). Every connection turns that off
-(`wal_autocheckpoint=0`), and each writing process runs a `Checkpointer` instead:
+(`wal_autocheckpoint=0`), and each writing process runs a `Checkpointer` instead, of
+which one at a time checkpoints the file (the one holding the file lock beside it, see
+`Checkpointer`):
 
 - a PASSIVE checkpoint every INTERVAL_SECONDS, beside the writers (it takes no write
   lock): it copies what was committed up to its start. While the WAL grows fast enough
@@ -25,6 +27,7 @@ create's commit, against 0.3 ms without). Every connection turns that off
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sqlite3
@@ -73,8 +76,11 @@ class Checkpointer:
     """Checkpoints one SQLite file from a daemon thread of the process that writes it.
 
     `ensure_running` starts the thread (again in a forked child, whose parent's thread
-    did not come along); `stop` ends it. Several processes may each run one: SQLite lets
-    one checkpoint run at a time, and a pass that finds another under way does nothing.
+    did not come along); `stop` ends it. Several processes may each run one: the thread
+    that holds an exclusive lock on the file beside the database (`.checkpointer`) makes
+    the passes, and the others try to take it every INTERVAL_SECONDS, so that when its
+    process ends (the kernel lets go of its lock) another takes over. One checkpointer a
+    file: each pass of a second would copy again what the first copied since, as often.
     """
 
     clock = staticmethod(time.monotonic)  # what the pauses between passes are timed by
@@ -117,13 +123,27 @@ class Checkpointer:
         connection.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}")
         return connection
 
+    @property
+    def lock_path(self) -> Path:
+        """The file whose lock makes its holder the one checkpointer of the database."""
+        return self.path.with_name(self.path.name + ".checkpointer")
+
     def _run(self, stopping: threading.Event) -> None:
         connection = self.connect()
+        # Opened here: the lock lives and dies with this thread (a forked child has neither).
+        turn = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        mine = False  # whether this thread holds the lock
         pause, held_off = INTERVAL_SECONDS, 0  # held_off: restarts readers held off in a row
         last_frames, last_at = 0, self.clock()  # the WAL's length at the last pass
         try:
             while not stopping.wait(pause):
                 pause, started = INTERVAL_SECONDS, self.clock()
+                if not mine:
+                    try:
+                        fcntl.flock(turn, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:  # another process checkpoints the file
+                        continue
+                    mine, last_frames, last_at = True, 0, started
                 try:
                     busy, frames, _ = self.checkpoint(connection)
                 except sqlite3.Error:  # a busy or vanished file: the next pass tries again
@@ -141,6 +161,7 @@ class Checkpointer:
                     frames, started = 0, self.clock()
                 last_frames, last_at = frames, started
         finally:
+            os.close(turn)  # lets go of the lock
             connection.close()
 
     def checkpoint(self, connection: sqlite3.Connection) -> tuple[int, int, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,29 @@ def test_the_wal_stays_short_under_steady_reads_and_writes(database: Database) -
         reading.set()
         reader.join()
     assert largest < 3 * WAL_FRAMES * 4096, largest
+
+
+def test_one_process_at_a_time_checkpoints_a_file(tmp_path: Path) -> None:
+    """Of two databases on one file (as of two processes: the lock is per opening), one
+    makes the passes; when it stops, the other takes over."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first, second = Database(url), Database(url)
+    with first.unit() as unit:
+        unit.connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+    try:
+        _write(first, 1)
+        time.sleep(2 * INTERVAL_SECONDS)  # the first one's thread takes its turn
+        _write(second, 1)
+        time.sleep(3 * INTERVAL_SECONDS)
+        assert first.checkpointer is not None and second.checkpointer is not None
+        assert first.checkpointer.last is not None and second.checkpointer.last is None
+        first.dispose()
+        _write(second, 1)
+        time.sleep(3 * INTERVAL_SECONDS)
+        assert second.checkpointer.last is not None
+    finally:
+        first.dispose()
+        second.dispose()
 
 
 def test_writing_starts_the_thread_and_dispose_stops_it(tmp_path: Path) -> None:
