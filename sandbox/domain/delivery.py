@@ -208,12 +208,12 @@ class DeliveryWorker:
                 [a.delivery_id for a in finished] + [d.delivery_id for d in chosen],
             )
             if finished:
-                for dropped in outbox.record(unit.connection, finished, self._after):
+                for dropped in outbox.record(unit, finished, self._after):
                     log.info(
                         "delivery %s was dropped or reclaimed during its attempt",
                         dropped.delivery_id,
                     )
-            jobs = outbox.claim(unit.connection, chosen, utcnow(), lease, secrets.token_hex(8))
+            jobs = outbox.claim(unit, chosen, utcnow(), lease, secrets.token_hex(8))
         self._busy.update(job.company_id for job in jobs)
         return [asyncio.create_task(self._attempt(job)) for job in jobs]
 

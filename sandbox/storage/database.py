@@ -86,6 +86,10 @@ class Transaction:
         """Write new `model` rows, each giving every column (see `completed`)."""
         self._prepared(adding(model)).write_rows(self.connection, rows)
 
+    def run_many(self, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run a statement built once (see `prepared`) with each of `rows`' values."""
+        self._prepared(statement).run_many(self.connection, rows)
+
     @property
     def session(self) -> Session:
         """An ORM session inside this transaction (flushed before it commits)."""

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Select, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select, update
 
 from sandbox.storage.base import table_of
 from sandbox.storage.core import Company
@@ -173,7 +173,6 @@ HELD = select(_deliveries.c.id, _deliveries.c.attempt_count, _deliveries.c.lease
 )
 # Row locks in id order, as a reset takes them (sandbox/fixtures): no deadlock between them.
 LOCK = select(_deliveries.c.id).where(_chosen).order_by(_deliveries.c.id).with_for_update()
-ADD_ATTEMPT = insert(table_of(DeliveryAttempt))
 MOVE_ON = (  # a recorded delivery's new state, released from its claim
     update(_deliveries)
     .where(_deliveries.c.id == bindparam("moved_id"))
@@ -218,7 +217,11 @@ def due(connection: Connection, real_now: datetime, limit: int) -> list[Due]:
 
 
 def claim(
-    connection: Connection, chosen: Iterable[Due], real_now: datetime, lease: timedelta, token: str
+    transaction: Transaction,
+    chosen: Iterable[Due],
+    real_now: datetime,
+    lease: timedelta,
+    token: str,
 ) -> list[Job]:
     """Lease those of `chosen` still pending, due and free; the jobs of the ones marked."""
     claims = [
@@ -233,9 +236,9 @@ def claim(
     ]
     if not claims:
         return []
-    connection.execute(CLAIM, claims)
+    transaction.run_many(CLAIM, claims)
     ids = [values["claimed_id"] for values in claims]
-    rows = connection.execute(JOBS, {"ids": ids, "claim_token": token}).all()
+    rows = transaction.connection.execute(JOBS, {"ids": ids, "claim_token": token}).all()
     return [
         Job(
             delivery_id=delivery_id,
@@ -252,13 +255,15 @@ def claim(
     ]
 
 
-def record(connection: Connection, attempts: Sequence[Attempt], after: Schedule) -> list[Attempt]:
+def record(
+    transaction: Transaction, attempts: Sequence[Attempt], after: Schedule
+) -> list[Attempt]:
     """Append each attempt whose claim still holds and move its delivery on: released,
     with the status and next attempt `after(number, attempt)` gives. Three statements
     whatever the number of attempts; returns the attempts dropped (their delivery was
     deleted or reclaimed meanwhile)."""
     tokens = {attempt.delivery_id: attempt.token for attempt in attempts}
-    rows = connection.execute(HELD, {"ids": list(tokens)}).all()
+    rows = transaction.connection.execute(HELD, {"ids": list(tokens)}).all()
     counts = {id_: count for id_, count, token in rows if token == tokens[id_]}
     added, moved, dropped = [], [], []
     for attempt in attempts:
@@ -288,6 +293,6 @@ def record(connection: Connection, attempts: Sequence[Attempt], after: Schedule)
             }
         )
     if added:
-        connection.execute(ADD_ATTEMPT, added)
-        connection.execute(MOVE_ON, moved)
+        transaction.add_rows(DeliveryAttempt, added)
+        transaction.run_many(MOVE_ON, moved)
     return dropped

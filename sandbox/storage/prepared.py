@@ -95,6 +95,21 @@ class Prepared:
             records.append(make(cells))
         return records
 
+    def run_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run this statement (an UPDATE, say) once for each of `rows`, with the driver's
+        `executemany`, inside the connection's transaction."""
+        if not rows:
+            return
+        driver = connection.connection.driver_connection
+        assert driver is not None, "an open connection"
+        cursor = driver.cursor()
+        try:
+            cursor.executemany(self.sql, [self._parameters(row) for row in rows])
+        except self._errors as error:
+            raise DBAPIError.instance(self.sql, None, error, self._errors) from error
+        finally:
+            cursor.close()
+
     def write_rows(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run this INSERT once for each of `rows`, inside the connection's transaction.
 

@@ -103,9 +103,9 @@ def test_a_claim_holds_what_it_marked_and_no_other_claim_gets_it(database: Datab
     _queue(database, company, business, webhook, 4)
     due = _due(database)
     with database.unit() as unit:
-        first = outbox.claim(unit.connection, due[:3], utcnow(), LEASE, "tok_a")
+        first = outbox.claim(unit, due[:3], utcnow(), LEASE, "tok_a")
     with database.unit() as unit:
-        second = outbox.claim(unit.connection, due, utcnow(), LEASE, "tok_b")
+        second = outbox.claim(unit, due, utcnow(), LEASE, "tok_b")
     assert len(first) == 3 and len(second) == 1
     assert {j.delivery_id for j in first}.isdisjoint(j.delivery_id for j in second)
     assert all(j.url and j.secret.startswith("whsec_") and j.body for j in first)
@@ -117,7 +117,7 @@ def test_recording_appends_the_attempt_and_moves_the_delivery_on(database: Datab
     company, business, webhook = _primary(database)[0]
     _queue(database, company, business, webhook, 2)
     with database.unit() as unit:
-        jobs = outbox.claim(unit.connection, _due(database), utcnow(), LEASE, "tok_a")
+        jobs = outbox.claim(unit, _due(database), utcnow(), LEASE, "tok_a")
     kept, lost = jobs
     with database.unit() as unit:  # another worker took `lost` over (its lease ran out)
         unit.connection.execute(
@@ -130,7 +130,7 @@ def test_recording_appends_the_attempt_and_moves_the_delivery_on(database: Datab
     ]
     later = utcnow() + timedelta(minutes=1)
     with database.unit() as unit:
-        dropped = outbox.record(unit.connection, attempts, lambda n, a: ("pending", later))
+        dropped = outbox.record(unit, attempts, lambda n, a: ("pending", later))
     assert [a.delivery_id for a in dropped] == [lost.delivery_id]
     with database.session() as session:
         delivery = session.get(WebhookDelivery, kept.delivery_id)
@@ -181,7 +181,7 @@ def test_a_claims_work_does_not_grow_with_the_deliveries_waiting(database: Datab
         due = _due(database)
         assert len(due) == 48
         return _steps(
-            database, lambda unit: outbox.claim(unit.connection, due, utcnow(), LEASE, token)
+            database, lambda unit: outbox.claim(unit, due, utcnow(), LEASE, token)
         )
 
     alone = claim_a_batch("tok_a")
