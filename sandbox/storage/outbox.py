@@ -255,9 +255,7 @@ def claim(
     ]
 
 
-def record(
-    transaction: Transaction, attempts: Sequence[Attempt], after: Schedule
-) -> list[Attempt]:
+def record(transaction: Transaction, attempts: Sequence[Attempt], after: Schedule) -> list[Attempt]:
     """Append each attempt whose claim still holds and move its delivery on: released,
     with the status and next attempt `after(number, attempt)` gives. Three statements
     whatever the number of attempts; returns the attempts dropped (their delivery was

@@ -11,7 +11,8 @@ access at tuple speed). They run inside the connection's current transaction.
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect
@@ -98,17 +99,9 @@ class Prepared:
     def run_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run this statement (an UPDATE, say) once for each of `rows`, with the driver's
         `executemany`, inside the connection's transaction."""
-        if not rows:
-            return
-        driver = connection.connection.driver_connection
-        assert driver is not None, "an open connection"
-        cursor = driver.cursor()
-        try:
-            cursor.executemany(self.sql, [self._parameters(row) for row in rows])
-        except self._errors as error:
-            raise DBAPIError.instance(self.sql, None, error, self._errors) from error
-        finally:
-            cursor.close()
+        if rows:
+            with self._cursor(connection) as cursor:
+                cursor.executemany(self.sql, [self._parameters(row) for row in rows])
 
     def write_rows(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run this INSERT once for each of `rows`, inside the connection's transaction.
@@ -118,21 +111,27 @@ class Prepared:
         writer that must take it back from a busy thread once a row holds the write lock
         for as long. Elsewhere they go through `executemany`.
         """
+        if self._names is None or self._dialect.paramstyle != "qmark":
+            self.run_many(connection, rows)
+            return
         if not rows:
             return
-        driver = connection.connection.driver_connection
-        assert driver is not None, "an open connection"
-        cursor = driver.cursor()
-        try:
-            if self._names is None or self._dialect.paramstyle != "qmark":
-                cursor.executemany(self.sql, [self._parameters(row) for row in rows])
-                return
-            head, _, one = self.sql.rpartition(" VALUES ")
-            per_insert = max(1, min(ROWS_PER_INSERT, SQLITE_VARIABLES // len(self._names)))
+        head, _, one = self.sql.rpartition(" VALUES ")
+        per_insert = max(1, min(ROWS_PER_INSERT, SQLITE_VARIABLES // len(self._names)))
+        with self._cursor(connection) as cursor:
             for start in range(0, len(rows), per_insert):
                 chunk = rows[start : start + per_insert]
                 values = [value for row in chunk for value in self._parameters(row)]
                 cursor.execute(f"{head} VALUES {', '.join([one] * len(chunk))}", values)
+
+    @contextmanager
+    def _cursor(self, connection: Connection) -> Iterator[Any]:
+        """A driver cursor of the connection, closed after; driver errors as SQLAlchemy's."""
+        driver = connection.connection.driver_connection
+        assert driver is not None, "an open connection"
+        cursor = driver.cursor()
+        try:
+            yield cursor
         except self._errors as error:
             raise DBAPIError.instance(self.sql, None, error, self._errors) from error
         finally:

@@ -180,9 +180,7 @@ def test_a_claims_work_does_not_grow_with_the_deliveries_waiting(database: Datab
         _queue(database, company, business, webhook, 48)
         due = _due(database)
         assert len(due) == 48
-        return _steps(
-            database, lambda unit: outbox.claim(unit, due, utcnow(), LEASE, token)
-        )
+        return _steps(database, lambda unit: outbox.claim(unit, due, utcnow(), LEASE, token))
 
     alone = claim_a_batch("tok_a")
     with database.unit() as unit:  # 3,000 retries waiting an hour
