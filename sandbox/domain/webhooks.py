@@ -8,7 +8,6 @@ sent here; the delivery worker picks deliveries up once the transaction has comm
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +15,7 @@ from typing import Any
 
 from sandbox.ids import new_ordered_id
 from sandbox.spec import Spec
-from sandbox.storage.base import iso
+from sandbox.storage.base import iso, json_text
 from sandbox.storage.database import Transaction
 from sandbox.storage.webhooks import WebhookDelivery, WebhookEvent
 
@@ -64,7 +63,7 @@ def event_body(
         "business_id": tenancy[1],
         "data": data,
     }
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    return json_text(event)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -13,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from sandbox.conventions import idempotency
 from sandbox.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, envelope
 from sandbox.http.call import Call
+from sandbox.storage.base import json_text
 
 log = logging.getLogger("sandbox")
 
@@ -22,7 +22,7 @@ def to_json(payload: Any) -> bytes:
     try:
         return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
     except TypeError:  # an integer past 64 bits, echoed from the request in an error
-        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        return json_text(payload).encode()
 
 
 def json_response(status: int, body: bytes | None) -> Response:

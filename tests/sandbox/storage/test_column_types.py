@@ -21,7 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import StatementError
 
-from sandbox.storage.base import UtcDateTime, iso
+from sandbox.http.responses import to_json
+from sandbox.storage.base import UtcDateTime, iso, json_text
 from sandbox.storage.database import Database
 
 NEW_YORK_WINTER = timezone(timedelta(hours=-5))
@@ -115,3 +116,16 @@ def test_sqlite_json_reads_back_what_was_stored(tmp_path: Path, value: object) -
 )
 def test_iso_writes_rfc_3339_in_utc_with_a_z(value: datetime | None, text: str | None) -> None:
     assert iso(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ({"a": [1, 2.5, None, True], "é": "ü 😀"}, '{"a":[1,2.5,null,true],"é":"ü 😀"}'),
+        ({"big": 2**70}, '{"big":1180591620717411303424}'),  # past orjson's 64 bits
+        ([float("inf")], "[null]"),  # as to_json writes it in a response
+    ],
+)
+def test_json_text_writes_compact_json_as_the_api_does(value: object, text: str) -> None:
+    assert json_text(value) == text
+    assert json_text(value).encode() == to_json(value)
