@@ -24,7 +24,7 @@ from sandbox.domain.metrics import MetricQuery, compute
 from sandbox.http.app import create_app, shutdown
 from sandbox.storage import analytics, ingest
 from sandbox.storage.analytics import Event, EventRollup, EventValue, micros
-from sandbox.storage.base import UtcDateTime
+from sandbox.storage.base import UtcDateTime, table_of
 from sandbox.storage.core import ApiKey, Business, Company
 from sandbox.storage.database import Database
 
@@ -68,20 +68,20 @@ def populate(database: Database, company_id: str, business_id: str, now: datetim
             literal(now, UtcDateTime),
         )
         with database.session() as session:
-            session.execute(insert(Event.__table__).from_select(EVENT_COLUMNS, rows))
+            session.execute(insert(table_of(Event)).from_select(EVENT_COLUMNS, rows))
     with database.session() as session:
         amounts = select(
             *(Event.id, literal("amount"), Event.company_id, Event.business_id, Event.event),
             *(Event.website_id, Event.ts, func.json_extract(Event.properties, "$.amount")),
         ).where(Event.company_id == company_id, Event.event == EVENT)
-        session.execute(insert(EventValue.__table__).from_select(VALUE_COLUMNS, amounts))
+        session.execute(insert(table_of(EventValue)).from_select(VALUE_COLUMNS, amounts))
         _rollups_from_rows(session, Event.event == EVENT, EventValue.event == EVENT)
     return time.perf_counter() - began
 
 
 def _rollups_from_rows(session: Any, of_events: Any, of_values: Any) -> None:
     """The rollups of the bulk-loaded rows, in SQL (storage/ingest.py keeps them for API writes)."""
-    width = literal_column(str(analytics.HOUR_US))
+    width: Any = literal_column(str(analytics.HOUR_US))
 
     def hour(column: Any) -> Any:
         return column - (column % width + width) % width
@@ -109,7 +109,7 @@ def _rollups_from_rows(session: Any, of_events: Any, of_values: Any) -> None:
     )
     columns = [*ingest.ROLLUP_KEY, "count", "total", "low", "high"]
     for statement in (counts, values):
-        session.execute(insert(EventRollup.__table__).from_select(columns, statement))
+        session.execute(insert(table_of(EventRollup)).from_select(columns, statement))
 
 
 def timed(action: Callable[[], Any], runs: int) -> list[float]:
