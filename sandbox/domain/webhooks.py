@@ -15,7 +15,7 @@ from typing import Any
 
 from sandbox.ids import new_ordered_id
 from sandbox.spec import Spec
-from sandbox.storage.base import iso, json_text
+from sandbox.storage.base import iso, json_bytes
 from sandbox.storage.database import Transaction
 from sandbox.storage.webhooks import WebhookDelivery, WebhookEvent
 
@@ -63,7 +63,7 @@ def event_body(
         "business_id": tenancy[1],
         "data": data,
     }
-    return json_text(event)
+    return json_bytes(event).decode()
 
 
 @dataclass(frozen=True)

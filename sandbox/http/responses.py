@@ -5,24 +5,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import orjson
 from flask import Request, Response
 from werkzeug.exceptions import HTTPException
 
 from sandbox.conventions import idempotency
 from sandbox.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, envelope
 from sandbox.http.call import Call
-from sandbox.storage.base import json_text
+from sandbox.storage.base import json_bytes
 
 log = logging.getLogger("sandbox")
 
 
 def to_json(payload: Any) -> bytes:
-    """A response body: compact UTF-8 JSON (a non-finite float is null)."""
-    try:
-        return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
-    except TypeError:  # an integer past 64 bits, echoed from the request in an error
-        return json_text(payload).encode()
+    """A response body: compact UTF-8 JSON (a non-finite float is null; an integer past
+    64 bits, echoed from the request in an error, as itself)."""
+    return json_bytes(payload)
 
 
 def json_response(status: int, body: bytes | None) -> Response:

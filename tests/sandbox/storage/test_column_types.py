@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import StatementError
 
 from sandbox.http.responses import to_json
-from sandbox.storage.base import UtcDateTime, iso, json_text
+from sandbox.storage.base import UtcDateTime, iso, json_bytes
 from sandbox.storage.database import Database
 
 NEW_YORK_WINTER = timezone(timedelta(hours=-5))
@@ -126,6 +126,5 @@ def test_iso_writes_rfc_3339_in_utc_with_a_z(value: datetime | None, text: str |
         ([float("inf")], "[null]"),  # as to_json writes it in a response
     ],
 )
-def test_json_text_writes_compact_json_as_the_api_does(value: object, text: str) -> None:
-    assert json_text(value) == text
-    assert json_text(value).encode() == to_json(value)
+def test_json_bytes_writes_compact_json_as_the_api_does(value: object, text: str) -> None:
+    assert json_bytes(value) == to_json(value) == text.encode()
