@@ -46,14 +46,17 @@ class Attempter:
     async def attempt(self, job: Job) -> Attempt:
         """POST the delivery once, if its target passes; a 2xx within the timeout succeeds."""
         timeout = self.policy.timeout_seconds
-        headers = signing.delivery_headers(
-            job.secret,
-            job.body,
-            int(time.time()),
-            webhook_id=job.webhook_id,
-            delivery_id=job.delivery_id,
-            event_type=job.event_type,
-        )
+
+        def headers() -> dict[str, str]:
+            return signing.delivery_headers(
+                job.secret,
+                job.body,
+                int(time.time()),
+                webhook_id=job.webhook_id,
+                delivery_id=job.delivery_id,
+                event_type=job.event_type,
+            )
+
         attempted_at = utcnow() + job.clock_offset
         started = time.perf_counter()
         status_code, error, excerpt = None, None, None

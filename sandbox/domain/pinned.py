@@ -22,8 +22,10 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import select
 import socket
 import ssl
+from collections.abc import Callable, Mapping
 
 import h11
 
@@ -66,11 +68,50 @@ async def open_stream(
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setblocking(False)
-        await asyncio.get_running_loop().sock_connect(sock, (address, port))
+        await connected(sock, (address, port))
         return await asyncio.open_connection(sock=sock, ssl=tls, server_hostname=server_name)
     except BaseException:
         sock.close()
         raise
+
+
+async def connected(sock: socket.socket, address: tuple[str, int]) -> None:
+    """Connect the non-blocking `sock` to `address`; OSError with the reason if refused.
+
+    A connection on this machine is taken or refused within the connect call itself, so
+    its outcome is read at once; only one still under way waits on the loop until the
+    socket turns writable.
+    """
+    code = sock.connect_ex(address)
+    if code in (errno.EINPROGRESS, errno.EAGAIN, errno.EINTR):
+        if not _writable_now(sock):
+            await _writable(sock)
+        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if code:
+        raise OSError(code, f"Connect call failed {address}: {os.strerror(code)}")
+
+
+def _writable_now(sock: socket.socket) -> bool:
+    poll = select.poll()
+    poll.register(sock, select.POLLOUT)
+    return bool(poll.poll(0))
+
+
+async def _writable(sock: socket.socket) -> None:
+    """Wait on the running loop until `sock` is writable (a connect finished)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+    fd = sock.fileno()
+
+    def ready() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    loop.add_writer(fd, ready)
+    try:
+        await done
+    finally:
+        loop.remove_writer(fd)
 
 
 async def _connect(
@@ -97,7 +138,9 @@ async def _connect(
     raise NeverConnected(last.errno or errno.ECONNREFUSED, reason) from last
 
 
-def _request(target: Target, body: bytes, headers: dict[str, str]) -> tuple[h11.Connection, bytes]:
+def _request(
+    target: Target, body: bytes, headers: Mapping[str, str]
+) -> tuple[h11.Connection, bytes]:
     """The client's side of one exchange, and the request's bytes."""
     connection = h11.Connection(h11.CLIENT)
     fields = [
@@ -138,13 +181,15 @@ async def _first_bytes(connection: h11.Connection, reader: asyncio.StreamReader)
 async def post(
     target: Target,
     body: bytes,
-    headers: dict[str, str],
+    headers: Callable[[], Mapping[str, str]],
     timeout: float,
     tls: ssl.SSLContext,
 ) -> tuple[int, str | None]:
     """POST to the target's checked addresses in turn until one takes the connection,
-    all within `timeout` seconds; the answer's status code and its body's first bytes
-    (what one read gives, up to EXCERPT_BYTES; None if the body did not come in time).
+    all within `timeout` seconds, with the headers `headers()` makes once connected (a
+    signature stamped when it is sent, and none made for a receiver that is down); the
+    answer's status code and its body's first bytes (what one read gives, up to
+    EXCERPT_BYTES; None if the body did not come in time).
 
     Raises DeadlinePassed when the answer's head is not in by then, NeverConnected when
     no address took the connection, and OSError or h11.ProtocolError for any other
@@ -156,7 +201,7 @@ async def post(
         try:
             async with asyncio.timeout_at(deadline):
                 reader, writer = await _connect(target, tls)
-                connection, request = _request(target, body, headers)
+                connection, request = _request(target, body, headers())
                 writer.write(request)
                 await writer.drain()
                 status = await _head(connection, reader)
