@@ -74,6 +74,7 @@ class Attempter:
             job.delivery_id,
             job.company_id,
             job.token,
+            job.number,
             attempted_at,
             status_code,
             error,

@@ -184,7 +184,7 @@ class DeliveryWorker:
     def _tick(self, real_now: datetime | None) -> list[asyncio.Task[None]]:
         """Record the attempts that finished and, unless `real_now` is None, claim as many
         due deliveries as can start now, fairly; one write transaction for both. Starts
-        the claimed POSTs on the running loop."""
+        the POSTs of those the claim leased on the running loop."""
         finished, self._done = self._done, []
         room = self.concurrency - sum(self._busy.values())
         chosen: list[Due] = []
@@ -201,19 +201,23 @@ class DeliveryWorker:
             )
         if not finished and not chosen:
             return []
+        # What the write needs is bound before it queues for the write lock, and what the
+        # claim leased is read once it committed: the lock covers the writes alone.
         lease = timedelta(seconds=self.longest_attempt + LEASE_MARGIN_SECONDS)
+        recorded = outbox.records(self.database, finished, self._after)
+        claimed = outbox.claims(self.database, chosen, utcnow(), lease, secrets.token_hex(8))
         with self.database.unit() as unit:
-            outbox.lock(
-                unit.connection,
-                [a.delivery_id for a in finished] + [d.delivery_id for d in chosen],
-            )
-            if finished:
-                for dropped in outbox.record(unit, finished, self._after):
-                    log.info(
-                        "delivery %s was dropped or reclaimed during its attempt",
-                        dropped.delivery_id,
-                    )
-            jobs = outbox.claim(unit, chosen, utcnow(), lease, secrets.token_hex(8))
+            outbox.lock(unit.connection, [a.delivery_id for a in finished] + claimed.ids)
+            for dropped in outbox.record(unit, recorded):
+                log.info(
+                    "delivery %s was dropped or reclaimed during its attempt",
+                    dropped.delivery_id,
+                )
+            outbox.claim(unit, claimed)
+        if not claimed.ids:
+            return []
+        with self.database.unit(write=False) as unit:
+            jobs = outbox.jobs(unit.connection, claimed)
         self._busy.update(job.company_id for job in jobs)
         return [asyncio.create_task(self._attempt(job)) for job in jobs]
 

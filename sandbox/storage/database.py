@@ -19,7 +19,7 @@ from sqlalchemy.sql.expression import Executable
 from sandbox.storage.base import Base, json_loads
 from sandbox.storage.checkpoints import Checkpointer
 from sandbox.storage.locks import SharedCounters, WriterLock, sidecar
-from sandbox.storage.prepared import PreparedStatements
+from sandbox.storage.prepared import Bound, PreparedStatements
 from sandbox.storage.rows import adding, completed, inserting
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -89,6 +89,10 @@ class Transaction:
     def run_many(self, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run a statement built once (see `prepared`) with each of `rows`' values."""
         self._prepared(statement).run_many(self.connection, rows)
+
+    def run(self, bound: Bound) -> None:
+        """Run statements whose values were bound ahead (`Database.prepared(…).bound_*`)."""
+        bound.run(self.connection)
 
     @property
     def session(self) -> Session:

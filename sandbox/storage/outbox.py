@@ -17,7 +17,9 @@ from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select, u
 
 from sandbox.storage.base import table_of
 from sandbox.storage.core import Company
-from sandbox.storage.database import Transaction
+from sandbox.storage.database import Database, Transaction
+from sandbox.storage.prepared import Bound
+from sandbox.storage.rows import adding
 from sandbox.storage.webhooks import DeliveryAttempt, Webhook, WebhookDelivery, WebhookEvent
 
 
@@ -37,6 +39,7 @@ class Attempt:
     delivery_id: str
     company_id: str
     token: str
+    number: int  # the delivery's attempts so far, this one included
     attempted_at: datetime  # on the company's test clock
     status_code: int | None
     error: str | None
@@ -59,6 +62,7 @@ class Job:
     delivery_id: str
     company_id: str
     token: str
+    number: int  # the number its attempt takes: the delivery's attempts so far, plus one
     webhook_id: str
     url: str
     secret: str
@@ -155,6 +159,7 @@ JOBS = (
     select(
         _deliveries.c.id,
         _deliveries.c.company_id,
+        _deliveries.c.attempt_count,
         Webhook.id,
         Webhook.url,
         Webhook.secret,
@@ -216,15 +221,22 @@ def due(connection: Connection, real_now: datetime, limit: int) -> list[Due]:
     return found
 
 
-def claim(
-    transaction: Transaction,
-    chosen: Iterable[Due],
-    real_now: datetime,
-    lease: timedelta,
-    token: str,
-) -> list[Job]:
-    """Lease those of `chosen` still pending, due and free; the jobs of the ones marked."""
-    claims = [
+@dataclass(frozen=True)
+class Claims:
+    """A claim of due deliveries under one token, its values bound ahead of the write
+    transaction that makes it (`claim`), so that the write lock covers the writes alone."""
+
+    token: str
+    ids: list[str]
+    leases: Bound
+
+
+def claims(
+    database: Database, chosen: Sequence[Due], real_now: datetime, lease: timedelta, token: str
+) -> Claims:
+    """The claim, under `token`, of those of `chosen` still pending, due and free when it
+    is made: each leased until `real_now + lease`."""
+    rows = [
         {
             "claimed_id": item.delivery_id,
             "company_now": item.company_now,
@@ -234,16 +246,27 @@ def claim(
         }
         for item in chosen
     ]
-    if not claims:
+    ids = [item.delivery_id for item in chosen]
+    return Claims(token, ids, database.prepared(CLAIM).bound_many(rows))
+
+
+def claim(transaction: Transaction, claims: Claims) -> None:
+    """Make the claim: lease those of its deliveries still pending, due and free. Which
+    were leased is known once it committed (`jobs`)."""
+    transaction.run(claims.leases)
+
+
+def jobs(connection: Connection, claims: Claims) -> list[Job]:
+    """The jobs of the deliveries a committed claim leased (none if it leased none)."""
+    if not claims.ids:
         return []
-    transaction.run_many(CLAIM, claims)
-    ids = [values["claimed_id"] for values in claims]
-    rows = transaction.connection.execute(JOBS, {"ids": ids, "claim_token": token}).all()
+    rows = connection.execute(JOBS, {"ids": claims.ids, "claim_token": claims.token}).all()
     return [
         Job(
             delivery_id=delivery_id,
             company_id=company_id,
-            token=token,
+            token=claims.token,
+            number=attempt_count + 1,
             webhook_id=webhook_id,
             url=url,
             secret=secret,
@@ -251,29 +274,41 @@ def claim(
             body=body.encode(),
             clock_offset=timedelta(seconds=offset or 0),
         )
-        for delivery_id, company_id, webhook_id, url, secret, event_type, body, offset in rows
+        for (
+            delivery_id,
+            company_id,
+            attempt_count,
+            webhook_id,
+            url,
+            secret,
+            event_type,
+            body,
+            offset,
+        ) in rows
     ]
 
 
-def record(transaction: Transaction, attempts: Sequence[Attempt], after: Schedule) -> list[Attempt]:
-    """Append each attempt whose claim still holds and move its delivery on: released,
-    with the status and next attempt `after(number, attempt)` gives. Three statements
-    whatever the number of attempts; returns the attempts dropped (their delivery was
-    deleted or reclaimed meanwhile)."""
-    tokens = {attempt.delivery_id: attempt.token for attempt in attempts}
-    rows = transaction.connection.execute(HELD, {"ids": list(tokens)}).all()
-    counts = {id_: count for id_, count, token in rows if token == tokens[id_]}
-    added, moved, dropped = [], [], []
+@dataclass(frozen=True)
+class Records:
+    """Finished attempts to record, with the rows that record them bound ahead of the
+    write transaction (`record`)."""
+
+    attempts: Sequence[Attempt]
+    added: list[dict[str, object]]  # a DeliveryAttempt row each
+    moved: list[dict[str, object]]  # MOVE_ON's values each
+    bound: tuple[Bound, Bound]  # of `added`, of `moved`
+
+
+def records(database: Database, attempts: Sequence[Attempt], after: Schedule) -> Records:
+    """The records of `attempts`: each appended as its number, its delivery moved on to
+    the status and next attempt `after(number, attempt)` gives, and released."""
+    added, moved = [], []
     for attempt in attempts:
-        if attempt.delivery_id not in counts:
-            dropped.append(attempt)
-            continue
-        number = counts[attempt.delivery_id] + 1
-        status, next_attempt_at = after(number, attempt)
+        status, next_attempt_at = after(attempt.number, attempt)
         added.append(
             {
                 "delivery_id": attempt.delivery_id,
-                "number": number,
+                "number": attempt.number,
                 "company_id": attempt.company_id,
                 "attempted_at": attempt.attempted_at,
                 "status_code": attempt.status_code,
@@ -285,12 +320,32 @@ def record(transaction: Transaction, attempts: Sequence[Attempt], after: Schedul
         moved.append(
             {
                 "moved_id": attempt.delivery_id,
-                "number": number,
+                "number": attempt.number,
                 "new_status": status,
                 "next_at": next_attempt_at,
             }
         )
-    if added:
-        transaction.add_rows(DeliveryAttempt, added)
-        transaction.run_many(MOVE_ON, moved)
-    return dropped
+    bound = (
+        database.prepared(adding(DeliveryAttempt)).bound_rows(added),
+        database.prepared(MOVE_ON).bound_many(moved),
+    )
+    return Records(attempts, added, moved, bound)
+
+
+def record(transaction: Transaction, records: Records) -> list[Attempt]:
+    """Append each attempt whose claim still holds and move its delivery on; returns the
+    attempts dropped (their delivery was deleted or reclaimed meanwhile). Three
+    statements whatever the number of attempts."""
+    attempts = records.attempts
+    if not attempts:
+        return []
+    expected = {a.delivery_id: (a.token, a.number - 1) for a in attempts}
+    rows = transaction.connection.execute(HELD, {"ids": list(expected)}).all()
+    held = {id_ for id_, count, token in rows if expected[id_] == (token, count)}
+    if len(held) == len(attempts):
+        for bound in records.bound:
+            transaction.run(bound)
+        return []
+    transaction.add_rows(DeliveryAttempt, [r for r in records.added if r["delivery_id"] in held])
+    transaction.run_many(MOVE_ON, [r for r in records.moved if r["moved_id"] in held])
+    return [a for a in attempts if a.delivery_id not in held]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect
@@ -99,12 +100,20 @@ class Prepared:
     def run_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run this statement (an UPDATE, say) once for each of `rows`, with the driver's
         `executemany`, inside the connection's transaction."""
-        if rows:
-            with self._cursor(connection) as cursor:
-                cursor.executemany(self.sql, [self._parameters(row) for row in rows])
+        self.bound_many(rows).run(connection)
 
     def write_rows(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Run this INSERT once for each of `rows`, inside the connection's transaction.
+        """Run this INSERT once for each of `rows`, inside the connection's transaction
+        (see `bound_rows`)."""
+        self.bound_rows(rows).run(connection)
+
+    def bound_many(self, rows: Sequence[Mapping[str, Any]]) -> Bound:
+        """This statement once for each of `rows` (one `executemany`), values bound now:
+        a writer binds them before it takes the write lock."""
+        return Bound(self, [], [self._parameters(row) for row in rows])
+
+    def bound_rows(self, rows: Sequence[Mapping[str, Any]]) -> Bound:
+        """This INSERT once for each of `rows`, values bound now.
 
         Where the driver takes `?` parameters (SQLite), the rows go as one multi-row
         INSERT per ROWS_PER_INSERT: the driver lets go of the GIL once a statement, and a
@@ -112,17 +121,15 @@ class Prepared:
         for as long. Elsewhere they go through `executemany`.
         """
         if self._names is None or self._dialect.paramstyle != "qmark":
-            self.run_many(connection, rows)
-            return
-        if not rows:
-            return
+            return self.bound_many(rows)
         head, _, one = self.sql.rpartition(" VALUES ")
         per_insert = max(1, min(ROWS_PER_INSERT, SQLITE_VARIABLES // len(self._names)))
-        with self._cursor(connection) as cursor:
-            for start in range(0, len(rows), per_insert):
-                chunk = rows[start : start + per_insert]
-                values = [value for row in chunk for value in self._parameters(row)]
-                cursor.execute(f"{head} VALUES {', '.join([one] * len(chunk))}", values)
+        runs: list[tuple[str, Sequence[Any]]] = []
+        for start in range(0, len(rows), per_insert):
+            chunk = rows[start : start + per_insert]
+            values = [value for row in chunk for value in self._parameters(row)]
+            runs.append((f"{head} VALUES {', '.join([one] * len(chunk))}", values))
+        return Bound(self, runs, [])
 
     @contextmanager
     def _cursor(self, connection: Connection) -> Iterator[Any]:
@@ -136,6 +143,26 @@ class Prepared:
             raise DBAPIError.instance(self.sql, None, error, self._errors) from error
         finally:
             cursor.close()
+
+
+@dataclass(frozen=True)
+class Bound:
+    """Runs of a prepared statement with their values bound: each of `runs` (SQL and
+    values) by `execute`, then the statement by one `executemany` over `many`."""
+
+    prepared: Prepared
+    runs: list[tuple[str, Sequence[Any]]]
+    many: list[Sequence[Any] | dict[str, Any]]
+
+    def run(self, connection: Connection) -> None:
+        """Run them inside the connection's current transaction."""
+        if not self.runs and not self.many:
+            return
+        with self.prepared._cursor(connection) as cursor:
+            for sql, values in self.runs:
+                cursor.execute(sql, values)
+            if self.many:
+                cursor.executemany(self.prepared.sql, self.many)
 
 
 class PreparedStatements:

@@ -54,6 +54,15 @@ def _due(database: Database, limit: int = 100) -> list[outbox.Due]:
         return outbox.due(unit.connection, utcnow() + timedelta(seconds=1), limit)
 
 
+def _claim(database: Database, due: list[outbox.Due], token: str) -> list[outbox.Job]:
+    """Claim `due` under `token` in a write transaction; the jobs it leased."""
+    claims = outbox.claims(database, due, utcnow(), LEASE, token)
+    with database.unit() as unit:
+        outbox.claim(unit, claims)
+    with database.unit(write=False) as unit:
+        return outbox.jobs(unit.connection, claims)
+
+
 def _fresh(database: Database) -> None:
     """No delivery of the fixtures is due (their retries wait on the test clock)."""
     with database.unit() as unit:
@@ -102,11 +111,10 @@ def test_a_claim_holds_what_it_marked_and_no_other_claim_gets_it(database: Datab
     company, business, webhook = _primary(database)[0]
     _queue(database, company, business, webhook, 4)
     due = _due(database)
-    with database.unit() as unit:
-        first = outbox.claim(unit, due[:3], utcnow(), LEASE, "tok_a")
-    with database.unit() as unit:
-        second = outbox.claim(unit, due, utcnow(), LEASE, "tok_b")
+    first = _claim(database, due[:3], "tok_a")
+    second = _claim(database, due, "tok_b")
     assert len(first) == 3 and len(second) == 1
+    assert {j.number for j in first + second} == {1}
     assert {j.delivery_id for j in first}.isdisjoint(j.delivery_id for j in second)
     assert all(j.url and j.secret.startswith("whsec_") and j.body for j in first)
     assert _due(database) == []  # all four are leased
@@ -116,8 +124,7 @@ def test_recording_appends_the_attempt_and_moves_the_delivery_on(database: Datab
     _fresh(database)
     company, business, webhook = _primary(database)[0]
     _queue(database, company, business, webhook, 2)
-    with database.unit() as unit:
-        jobs = outbox.claim(unit, _due(database), utcnow(), LEASE, "tok_a")
+    jobs = _claim(database, _due(database), "tok_a")
     kept, lost = jobs
     with database.unit() as unit:  # another worker took `lost` over (its lease ran out)
         unit.connection.execute(
@@ -126,11 +133,13 @@ def test_recording_appends_the_attempt_and_moves_the_delivery_on(database: Datab
             .values(lease_token="tok_b")
         )
     attempts = [
-        outbox.Attempt(job.delivery_id, company, job.token, utcnow(), 500, None, 12) for job in jobs
+        outbox.Attempt(job.delivery_id, company, job.token, job.number, utcnow(), 500, None, 12)
+        for job in jobs
     ]
     later = utcnow() + timedelta(minutes=1)
+    records = outbox.records(database, attempts, lambda n, a: ("pending", later))
     with database.unit() as unit:
-        dropped = outbox.record(unit, attempts, lambda n, a: ("pending", later))
+        dropped = outbox.record(unit, records)
     assert [a.delivery_id for a in dropped] == [lost.delivery_id]
     with database.session() as session:
         delivery = session.get(WebhookDelivery, kept.delivery_id)
@@ -180,7 +189,8 @@ def test_a_claims_work_does_not_grow_with_the_deliveries_waiting(database: Datab
         _queue(database, company, business, webhook, 48)
         due = _due(database)
         assert len(due) == 48
-        return _steps(database, lambda unit: outbox.claim(unit, due, utcnow(), LEASE, token))
+        claims = outbox.claims(database, due, utcnow(), LEASE, token)
+        return _steps(database, lambda unit: outbox.claim(unit, claims))
 
     alone = claim_a_batch("tok_a")
     with database.unit() as unit:  # 3,000 retries waiting an hour
@@ -189,3 +199,28 @@ def test_a_claims_work_does_not_grow_with_the_deliveries_waiting(database: Datab
             webhooks.queue(unit, origin, "webhook.test", {"n": 1}, [webhook])
     among_many = claim_a_batch("tok_b")
     assert among_many < 1.5 * alone, (alone, among_many)
+
+
+def test_attempts_whose_claims_all_hold_are_recorded_as_bound(database: Database) -> None:
+    _fresh(database)
+    company, business, webhook = _primary(database)[0]
+    _queue(database, company, business, webhook, 3)
+    jobs = _claim(database, _due(database), "tok_a")
+    attempts = [
+        outbox.Attempt(job.delivery_id, company, job.token, job.number, utcnow(), None, "no", 3)
+        for job in jobs
+    ]
+    records = outbox.records(database, attempts, lambda n, a: ("failed", None))
+    with database.unit() as unit:
+        assert outbox.record(unit, records) == []
+    ids = [j.delivery_id for j in jobs]
+    with database.session() as session:
+        moved = session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(ids))).all()
+        assert {(d.attempt_count, d.status, d.lease_token) for d in moved} == {(1, "failed", None)}
+        numbers = session.scalars(
+            select(DeliveryAttempt.number).where(DeliveryAttempt.delivery_id.in_(ids))
+        ).all()
+        assert sorted(numbers) == [1, 1, 1]
+    # Recorded again (a claim that no longer holds): nothing more is written.
+    with database.unit() as unit:
+        assert len(outbox.record(unit, records)) == 3
