@@ -192,7 +192,7 @@ class DeliveryWorker:
         if real_now is not None and room > 0:
             limit = min(room, self.per_company)
             with self.database.unit(write=False) as unit:  # polling never queues
-                due = outbox.due(unit.connection, real_now, limit)
+                due = outbox.due(unit, real_now, limit)
             chosen = fair_share(due, self._busy, room, self.per_company)
             found = Counter(item.company_id for item in due)
             self._left_behind = len(chosen) < len(due) or limit in found.values()

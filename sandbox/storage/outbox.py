@@ -202,22 +202,22 @@ def lock(connection: Connection, delivery_ids: Iterable[str]) -> None:
         connection.execute(LOCK, {"ids": ids}).all()
 
 
-def due(connection: Connection, real_now: datetime, limit: int) -> list[Due]:
+def due(transaction: Transaction, real_now: datetime, limit: int) -> list[Due]:
     """Up to `limit` pending, unleased deliveries of each company due on its test clock,
-    oldest first."""
+    oldest first (prepared statements: every poll runs them)."""
     found = []
-    for company_id, offset in connection.execute(COMPANIES_WITH_PENDING).tuples():
+    for company_id, offset in transaction.rows(COMPANIES_WITH_PENDING, {}):
         company_now = real_now + timedelta(seconds=offset or 0)
-        ids = connection.scalars(
-            DUE,
-            {
-                "company_id": company_id,
-                "company_now": company_now,
-                "real_now": real_now,
-                "limit": limit,
-            },
-        ).all()
-        found += [Due(delivery_id, company_id, company_now) for delivery_id in ids]
+        values = {
+            "company_id": company_id,
+            "company_now": company_now,
+            "real_now": real_now,
+            "limit": limit,
+        }
+        found += [
+            Due(delivery_id, company_id, company_now)
+            for (delivery_id,) in transaction.rows(DUE, values)
+        ]
     return found
 
 

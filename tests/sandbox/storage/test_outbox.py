@@ -51,7 +51,7 @@ def _queue(database: Database, company: str, business: str, webhook: str, count:
 
 def _due(database: Database, limit: int = 100) -> list[outbox.Due]:
     with database.unit(write=False) as unit:
-        return outbox.due(unit.connection, utcnow() + timedelta(seconds=1), limit)
+        return outbox.due(unit, utcnow() + timedelta(seconds=1), limit)
 
 
 def _claim(database: Database, due: list[outbox.Due], token: str) -> list[outbox.Job]:
