@@ -131,16 +131,21 @@ def replay_or_claim(pipeline: Pipeline, call: Call, ctx: RequestContext) -> Resp
     return None
 
 
-def handle(pipeline: Pipeline, call: Call, ctx: RequestContext) -> Response:
-    """Run the operation's handler; keep its answer for replays if the key was claimed."""
+def handle(pipeline: Pipeline, call: Call, ctx: RequestContext) -> Answer:
+    """Run the operation's handler. Its answer is written once the transaction has
+    committed, off the write lock; a request that claimed an idempotency key keeps the
+    answer's bytes with the key, in the same transaction."""
     status, payload = pipeline.handlers[call.op.operation_id](ctx)
+    if call.record is None:
+        return lambda: json_response(status, None if payload is None else to_json(payload))
     data = None if payload is None else to_json(payload)
-    if call.record is not None:
-        call.record.status, call.record.body = status, data or b""
+    call.record.status, call.record.body = status, data or b""
     return json_response(status, data)
 
 
-TRANSACTION: tuple[Callable[[Pipeline, Call, RequestContext], Response | None], ...] = (
+# What a TRANSACTION stage answers with: a response, or what makes it once committed.
+Answer = Response | Callable[[], Response]
+TRANSACTION: tuple[Callable[[Pipeline, Call, RequestContext], Answer | None], ...] = (
     replay_or_claim,
     handle,
 )
@@ -174,9 +179,11 @@ def _in_transaction(pipeline: Pipeline, call: Call) -> Response:
         read_ahead(pipeline, call, transaction)
         ctx = call.context(pipeline, transaction)
         for stage in TRANSACTION:
-            if (response := stage(pipeline, call, ctx)) is not None:
-                return response
-    raise AssertionError("the last TRANSACTION stage always answers")
+            if (answer := stage(pipeline, call, ctx)) is not None:
+                break
+        else:
+            raise AssertionError("the last TRANSACTION stage always answers")
+    return answer if isinstance(answer, Response) else answer()
 
 
 def _replay_taken(pipeline: Pipeline, call: Call) -> Response:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import re
 import time
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from sandbox.conventions.ratelimit import RateState
@@ -145,3 +146,40 @@ def test_convention_headers_stamp_every_response(app: Flask, shared: Pipeline) -
     assert response.headers["X-RateLimit-Remaining"] == "59"
     assert response.headers["Deprecation"].startswith("@")
     assert response.headers["Sunset"] == deprecated.sunset_header
+
+
+def test_an_answer_is_written_off_the_write_lock_unless_its_key_keeps_it(
+    app: Flask, shared: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A create's answer is serialized once its transaction committed (the SQLite writer
+    lock let go); one claiming an Idempotency-Key stores the answer's bytes with the key,
+    so it is written inside."""
+    lock = shared.database.writer_lock
+    assert lock is not None, "a SQLite file is written under the writer lock"
+    held: list[bool] = []
+    real = pipeline.json_response
+
+    def watched(status: int, body: bytes | None) -> Response:
+        with open(lock.path, "rb") as probe:  # a description of its own: flock sees others
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held.append(True)
+            else:
+                fcntl.flock(probe, fcntl.LOCK_UN)
+                held.append(False)
+        return real(status, body)
+
+    monkeypatch.setattr(pipeline, "json_response", watched)
+    client, key = app.test_client(), key_for(app)
+    contact = {"first_name": "Ada"}
+    plain = client.post(f"{BASE}/crm/contacts", json=contact, headers=key.headers)
+    keyed = client.post(
+        f"{BASE}/crm/contacts", json=contact, headers={**key.headers, "Idempotency-Key": "k-1"}
+    )
+    assert (plain.status_code, keyed.status_code) == (201, 201)
+    assert held == [False, True]
+    replay = client.post(
+        f"{BASE}/crm/contacts", json=contact, headers={**key.headers, "Idempotency-Key": "k-1"}
+    )
+    assert replay.get_data() == keyed.get_data()
