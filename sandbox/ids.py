@@ -29,12 +29,12 @@ os.register_at_fork(after_in_child=_random.seed)
 
 
 def new_id(prefix: str, rng: random.Random | None = None) -> str:
-    """A fresh id such as `con_4f9Kq…`; deterministic when `rng` is given (fixtures)."""
+    """A fresh id such as `con_4f9Kq…`: ordered by when it was made (`new_ordered_id`),
+    so that every row the API creates is appended at the end of its primary key's index;
+    random and deterministic when `rng` is given (fixtures)."""
     if rng is None:
-        body = _random.randbytes(ID_LENGTH).translate(_TO_ALPHABET).decode()
-    else:
-        body = "".join(rng.choice(ALPHABET) for _ in range(ID_LENGTH))
-    return f"{prefix}_{body}"
+        return new_ordered_id(prefix)
+    return f"{prefix}_{''.join(rng.choice(ALPHABET) for _ in range(ID_LENGTH))}"
 
 
 def new_ordered_id(prefix: str) -> str:

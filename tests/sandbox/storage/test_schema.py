@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 from sqlalchemy import inspect, text
 
-from sandbox.ids import ALPHABET_SORTED, ID_LENGTH, TIME_DIGITS, new_ordered_id, spelled
+from sandbox.ids import ALPHABET_SORTED, ID_LENGTH, TIME_DIGITS, new_id, new_ordered_id, spelled
 from sandbox.storage.database import Database
 
 
@@ -30,6 +32,13 @@ def test_ordered_ids_sort_in_the_order_they_were_made() -> None:
     made = [new_ordered_id("rlg") for _ in range(2000)]
     assert made == sorted(made) and len(set(made)) == len(made)
     assert all(len(made_id) == len("rlg_") + ID_LENGTH for made_id in made)
+
+
+def test_ids_the_api_makes_are_ordered_and_the_fixtures_deterministic() -> None:
+    made = [new_id("con") for _ in range(500)]
+    assert made == sorted(made) and len(set(made)) == len(made)
+    assert new_id("con", random.Random(7)) == new_id("con", random.Random(7))
+    assert len(new_id("con", random.Random(7))) == len("con_") + ID_LENGTH
 
 
 def test_an_ordered_ids_count_is_spelled_in_sorted_base_62() -> None:
