@@ -136,11 +136,15 @@ def handle(pipeline: Pipeline, call: Call, ctx: RequestContext) -> Answer:
     committed, off the write lock; a request that claimed an idempotency key keeps the
     answer's bytes with the key, in the same transaction."""
     status, payload = pipeline.handlers[call.op.operation_id](ctx)
+
+    def answer() -> Response:
+        return json_response(status, None if payload is None else to_json(payload))
+
     if call.record is None:
-        return lambda: json_response(status, None if payload is None else to_json(payload))
-    data = None if payload is None else to_json(payload)
-    call.record.status, call.record.body = status, data or b""
-    return json_response(status, data)
+        return answer
+    response = answer()
+    call.record.status, call.record.body = status, response.get_data()
+    return response
 
 
 # What a TRANSACTION stage answers with: a response, or what makes it once committed.
