@@ -20,8 +20,9 @@ import h11
 from sandbox.domain import pinned, signing
 from sandbox.domain.targets import Target, TargetPolicy, TargetRefused, Unresolved, resolve
 from sandbox.domain.webhooks import RetryPolicy
+from sandbox.storage.attempt_records import Attempt
 from sandbox.storage.base import utcnow
-from sandbox.storage.outbox import Attempt, Job
+from sandbox.storage.outbox import Job
 
 ERROR_LENGTH = 300
 NOT_DELIVERED = "Not delivered, no connection made: {reason}"

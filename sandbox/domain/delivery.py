@@ -30,10 +30,11 @@ from sandbox.domain import pinned
 from sandbox.domain.attempts import Attempter
 from sandbox.domain.targets import TargetPolicy
 from sandbox.domain.webhooks import RetryPolicy
-from sandbox.storage import outbox
+from sandbox.storage import attempt_records, outbox
+from sandbox.storage.attempt_records import Attempt
 from sandbox.storage.base import utcnow
 from sandbox.storage.database import Database
-from sandbox.storage.outbox import Attempt, Due, Job
+from sandbox.storage.outbox import Due, Job
 
 log = logging.getLogger("sandbox.webhooks")
 LEASE_MARGIN_SECONDS = 30
@@ -204,11 +205,11 @@ class DeliveryWorker:
         # What the write needs is bound before it queues for the write lock, and what the
         # claim leased is read once it committed: the lock covers the writes alone.
         lease = timedelta(seconds=self.longest_attempt + LEASE_MARGIN_SECONDS)
-        recorded = outbox.records(self.database, finished, self._after)
+        recorded = attempt_records.records(self.database, finished, self._after)
         claimed = outbox.claims(self.database, chosen, utcnow(), lease, secrets.token_hex(8))
         with self.database.unit() as unit:
             outbox.lock(unit.connection, [a.delivery_id for a in finished] + claimed.ids)
-            for dropped in outbox.record(unit, recorded):
+            for dropped in attempt_records.record(unit, recorded):
                 log.info(
                     "delivery %s was dropped or reclaimed during its attempt",
                     dropped.delivery_id,

@@ -1,5 +1,6 @@
 """The webhook outbox: what a write reads before it queues events, and what the delivery
-worker reads and writes (due deliveries, claims, results).
+worker reads and claims (due deliveries, claims, the jobs they lease). How a finished
+attempt is recorded is sandbox/storage/attempt_records.py.
 
 A delivery is due when it is pending, its `next_attempt_at` has come on its company's
 test clock, and no live lease holds it. A claim is a conditional UPDATE that marks due
@@ -9,7 +10,7 @@ so several workers (threads or processes, on one database) never attempt one twi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,8 +20,7 @@ from sandbox.storage.base import table_of
 from sandbox.storage.core import Company
 from sandbox.storage.database import Database, Transaction
 from sandbox.storage.prepared import Bound
-from sandbox.storage.rows import adding
-from sandbox.storage.webhooks import DeliveryAttempt, Webhook, WebhookDelivery, WebhookEvent
+from sandbox.storage.webhooks import Webhook, WebhookDelivery, WebhookEvent
 
 
 @dataclass(frozen=True)
@@ -30,29 +30,6 @@ class Due:
     delivery_id: str
     company_id: str
     company_now: datetime
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One finished POST of a claimed delivery: a status code, or the error when none came."""
-
-    delivery_id: str
-    company_id: str
-    token: str
-    number: int  # the delivery's attempts so far, this one included
-    attempted_at: datetime  # on the company's test clock
-    status_code: int | None
-    error: str | None
-    duration_ms: int
-    response_body: str | None = None  # the answer's first bytes
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-
-# (attempt number, attempt) -> the delivery's status and next attempt time after it
-Schedule = Callable[[int, Attempt], tuple[str, datetime | None]]
 
 
 @dataclass(frozen=True)
@@ -107,7 +84,8 @@ def clock_and_subscribers(
 _deliveries = table_of(WebhookDelivery)
 _pending = _deliveries.c.status == "pending"
 _free = or_(_deliveries.c.lease_until.is_(None), _deliveries.c.lease_until < bindparam("real_now"))
-_chosen = _deliveries.c.id.in_(bindparam("ids", expanding=True))
+# The deliveries named by id (`ids`: expanding), as claims and records pick them.
+CHOSEN = _deliveries.c.id.in_(bindparam("ids", expanding=True))
 
 
 def _companies_with_pending() -> Select[str, int]:
@@ -170,25 +148,11 @@ JOBS = (
     .join(Webhook, _deliveries.c.webhook_id == Webhook.id)
     .join(WebhookEvent, WebhookEvent.id == _deliveries.c.event_id)
     .join(Company, Company.id == _deliveries.c.company_id)
-    .where(_chosen, _deliveries.c.lease_token == bindparam("claim_token"))
+    .where(CHOSEN, _deliveries.c.lease_token == bindparam("claim_token"))
     .order_by(_deliveries.c.next_attempt_at, _deliveries.c.id)
 )
-HELD = select(_deliveries.c.id, _deliveries.c.attempt_count, _deliveries.c.lease_token).where(
-    _chosen
-)
 # Row locks in id order, as a reset takes them (sandbox/fixtures): no deadlock between them.
-LOCK = select(_deliveries.c.id).where(_chosen).order_by(_deliveries.c.id).with_for_update()
-MOVE_ON = (  # a recorded delivery's new state, released from its claim
-    update(_deliveries)
-    .where(_deliveries.c.id == bindparam("moved_id"))
-    .values(
-        attempt_count=bindparam("number"),
-        status=bindparam("new_status"),
-        next_attempt_at=bindparam("next_at"),
-        lease_until=None,
-        lease_token=None,
-    )
-)
+LOCK = select(_deliveries.c.id).where(CHOSEN).order_by(_deliveries.c.id).with_for_update()
 
 
 def lock(connection: Connection, delivery_ids: Iterable[str]) -> None:
@@ -286,66 +250,3 @@ def jobs(connection: Connection, claims: Claims) -> list[Job]:
             offset,
         ) in rows
     ]
-
-
-@dataclass(frozen=True)
-class Records:
-    """Finished attempts to record, with the rows that record them bound ahead of the
-    write transaction (`record`)."""
-
-    attempts: Sequence[Attempt]
-    added: list[dict[str, object]]  # a DeliveryAttempt row each
-    moved: list[dict[str, object]]  # MOVE_ON's values each
-    bound: tuple[Bound, Bound]  # of `added`, of `moved`
-
-
-def records(database: Database, attempts: Sequence[Attempt], after: Schedule) -> Records:
-    """The records of `attempts`: each appended as its number, its delivery moved on to
-    the status and next attempt `after(number, attempt)` gives, and released."""
-    added, moved = [], []
-    for attempt in attempts:
-        status, next_attempt_at = after(attempt.number, attempt)
-        added.append(
-            {
-                "delivery_id": attempt.delivery_id,
-                "number": attempt.number,
-                "company_id": attempt.company_id,
-                "attempted_at": attempt.attempted_at,
-                "status_code": attempt.status_code,
-                "error": attempt.error,
-                "duration_ms": attempt.duration_ms,
-                "response_body": attempt.response_body,
-            }
-        )
-        moved.append(
-            {
-                "moved_id": attempt.delivery_id,
-                "number": attempt.number,
-                "new_status": status,
-                "next_at": next_attempt_at,
-            }
-        )
-    bound = (
-        database.prepared(adding(DeliveryAttempt)).bound_rows(added),
-        database.prepared(MOVE_ON).bound_many(moved),
-    )
-    return Records(attempts, added, moved, bound)
-
-
-def record(transaction: Transaction, records: Records) -> list[Attempt]:
-    """Append each attempt whose claim still holds and move its delivery on; returns the
-    attempts dropped (their delivery was deleted or reclaimed meanwhile). Three
-    statements whatever the number of attempts."""
-    attempts = records.attempts
-    if not attempts:
-        return []
-    expected = {a.delivery_id: (a.token, a.number - 1) for a in attempts}
-    rows = transaction.connection.execute(HELD, {"ids": list(expected)}).all()
-    held = {id_ for id_, count, token in rows if expected[id_] == (token, count)}
-    if len(held) == len(attempts):
-        for bound in records.bound:
-            transaction.run(bound)
-        return []
-    transaction.add_rows(DeliveryAttempt, [r for r in records.added if r["delivery_id"] in held])
-    transaction.run_many(MOVE_ON, [r for r in records.moved if r["moved_id"] in held])
-    return [a for a in attempts if a.delivery_id not in held]

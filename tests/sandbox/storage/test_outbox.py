@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from sandbox.domain import webhooks
-from sandbox.storage import outbox
+from sandbox.storage import attempt_records, outbox
 from sandbox.storage.base import utcnow
 from sandbox.storage.core import Business, Company
 from sandbox.storage.database import Database, Transaction
@@ -133,13 +133,15 @@ def test_recording_appends_the_attempt_and_moves_the_delivery_on(database: Datab
             .values(lease_token="tok_b")
         )
     attempts = [
-        outbox.Attempt(job.delivery_id, company, job.token, job.number, utcnow(), 500, None, 12)
+        attempt_records.Attempt(
+            job.delivery_id, company, job.token, job.number, utcnow(), 500, None, 12
+        )
         for job in jobs
     ]
     later = utcnow() + timedelta(minutes=1)
-    records = outbox.records(database, attempts, lambda n, a: ("pending", later))
+    records = attempt_records.records(database, attempts, lambda n, a: ("pending", later))
     with database.unit() as unit:
-        dropped = outbox.record(unit, records)
+        dropped = attempt_records.record(unit, records)
     assert [a.delivery_id for a in dropped] == [lost.delivery_id]
     with database.session() as session:
         delivery = session.get(WebhookDelivery, kept.delivery_id)
@@ -207,12 +209,14 @@ def test_attempts_whose_claims_all_hold_are_recorded_as_bound(database: Database
     _queue(database, company, business, webhook, 3)
     jobs = _claim(database, _due(database), "tok_a")
     attempts = [
-        outbox.Attempt(job.delivery_id, company, job.token, job.number, utcnow(), None, "no", 3)
+        attempt_records.Attempt(
+            job.delivery_id, company, job.token, job.number, utcnow(), None, "no", 3
+        )
         for job in jobs
     ]
-    records = outbox.records(database, attempts, lambda n, a: ("failed", None))
+    records = attempt_records.records(database, attempts, lambda n, a: ("failed", None))
     with database.unit() as unit:
-        assert outbox.record(unit, records) == []
+        assert attempt_records.record(unit, records) == []
     ids = [j.delivery_id for j in jobs]
     with database.session() as session:
         moved = session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(ids))).all()
@@ -223,4 +227,4 @@ def test_attempts_whose_claims_all_hold_are_recorded_as_bound(database: Database
         assert sorted(numbers) == [1, 1, 1]
     # Recorded again (a claim that no longer holds): nothing more is written.
     with database.unit() as unit:
-        assert len(outbox.record(unit, records)) == 3
+        assert len(attempt_records.record(unit, records)) == 3
