@@ -18,6 +18,7 @@ from sandbox.config import SandboxConfig
 from sandbox.delivery_process import spawn
 from sandbox.delivery_process import stop as stop_delivery
 from sandbox.http.app import create_app, start_webhook_worker
+from sandbox.http.balance import Shares
 from sandbox.http.worker import EnvelopeWorker
 from sandbox.keys import exported_key, fixture_keys, print_keys
 
@@ -90,9 +91,9 @@ def banner(app: Flask, host: str, port: int, out: Any = sys.stdout) -> None:
 def require_free_port(host: str, port: int) -> None:
     """SystemExit if something listens on host:port already.
 
-    The workers share the port (SO_REUSEPORT), which would let a second sandbox on the
-    same port share it too, each answering half the requests from its own database.
-    Connections a stopped server left in TIME_WAIT do not count: gunicorn binds over them.
+    Checked before the app is built: gunicorn would try to bind five times, a second
+    apart, and exit with a message of its own. Connections a stopped server left in
+    TIME_WAIT do not count: gunicorn binds over them.
     """
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     with socket.socket(family, kind, proto) as probe:
@@ -147,8 +148,17 @@ def serve(
             f"x-max-request-line-bytes must be 1 to {MAX_REQUEST_LINE} (gunicorn's maximum)"
         )
 
-    def pre_fork(_server: Any, _worker: Any) -> None:
+    shares = Shares(workers)  # each worker's connections, so that they take turns
+
+    def pre_fork(server: Any, worker: Any) -> None:
         before_fork(app)
+        worker.shares = shares
+        worker.share_slot = shares.assign(w.share_slot for w in server.WORKERS.values())
+
+    def child_exit(_server: Any, worker: Any) -> None:
+        if worker.share_slot is not None:  # gone without freeing it
+            shares.release(worker.share_slot)
+            shares.wake_others(worker.share_slot)
 
     def post_fork(_server: Any, _worker: Any) -> None:
         # Connections opened in the master must not be shared with the children; but an
@@ -165,6 +175,7 @@ def serve(
         "threads": threads,
         "preload_app": True,
         "pre_fork": pre_fork,
+        "child_exit": child_exit,
         "post_fork": post_fork,
         "timeout": 60,
         # What gunicorn's parser refuses (a request line over the spec's limit, too many
@@ -173,9 +184,9 @@ def serve(
         "limit_request_line": spec.max_request_line_bytes,
         "limit_request_fields": MAX_HEADER_FIELDS,
         "limit_request_field_size": MAX_HEADER_FIELD_BYTES,
-        # Each worker listens on its own socket and the kernel spreads new connections
-        # over them, so kept-alive clients load every worker, not whichever accepted first.
-        "reuse_port": True,
+        # The workers share one listening socket and take turns accepting from it
+        # (EnvelopeWorker): kept-alive connections spread evenly over them.
+        "reuse_port": False,
         "graceful_timeout": 5,
         "loglevel": "warning",
         "accesslog": None if quiet else "-",

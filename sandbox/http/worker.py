@@ -1,5 +1,8 @@
 """The gunicorn worker `sandbox serve` runs: gthread, answering what its parser refuses.
 
+Its workers share the listening socket and take turns accepting from it, so that
+kept-alive connections spread evenly over them (sandbox/http/balance.py).
+
 gunicorn refuses some requests before the app sees them (a malformed request line or
 header, a request line over the limit, too many or too large headers, a bad
 Content-Length, Content-Length beside Transfer-Encoding). Its own answer is an HTML
@@ -10,6 +13,7 @@ page; this worker keeps gunicorn's parser and answers those with the API's envel
 from __future__ import annotations
 
 import logging
+import selectors
 from typing import Any
 
 from gunicorn import util
@@ -18,6 +22,7 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from sandbox.errors import ApiError, envelope
 from sandbox.http.arrival import count_anonymous
+from sandbox.http.balance import Shares
 from sandbox.http.responses import to_json
 from sandbox.ids import new_request_id
 
@@ -71,7 +76,57 @@ def refusal(error: Exception, limits: dict[str, int]) -> Refusal:
 
 
 class EnvelopeWorker(ThreadWorker):
-    """gunicorn's threaded worker; its parser's refusals are answered with the envelope."""
+    """gunicorn's threaded worker; its parser's refusals are answered with the envelope,
+    and it accepts connections only in its turn among the server's workers.
+
+    The master sets `shares` and `share_slot` before it forks the worker (see
+    sandbox/http/server.py); without them the worker accepts whenever gunicorn would.
+    """
+
+    shares: Shares | None = None
+    share_slot: int | None = None
+
+    def run(self) -> None:
+        if self.shares is not None and self.share_slot is not None:
+            waker = self.shares.waker(self.share_slot)
+            self.poller.register(waker, selectors.EVENT_READ, self._woken)
+        super().run()
+
+    def _woken(self, _waker: Any) -> None:
+        assert self.shares is not None and self.share_slot is not None
+        self.shares.woken(self.share_slot)  # the loop then looks again whose turn it is
+
+    def accept(self, listener: Any) -> None:
+        super().accept(listener)
+        self._take_turn()  # before the next poll: the others must see the new count
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        self._take_turn()  # counts change as connections close, here or elsewhere
+        super().wait_for_and_dispatch_events(timeout)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        """Accept when gunicorn would (`enabled`) and it is this worker's turn; a worker
+        that stops wakes the others, one of which may have stopped while it held more."""
+        shares, slot = self.shares, self.share_slot
+        if shares is not None and slot is not None:
+            enabled = enabled and self.alive and shares.turn(slot, self.nr_conns)
+            if self._accepting and not enabled:
+                shares.wake_others(slot)
+        super().set_accept_enabled(enabled)
+
+    def _take_turn(self) -> None:
+        """Publish this worker's count, and accept or not as its turn says; a stopping
+        worker frees its slot."""
+        shares, slot = self.shares, self.share_slot
+        if shares is None or slot is None:
+            return
+        if not self.alive:
+            shares.release(slot)
+            shares.wake_others(slot)
+            self.share_slot = None
+            return
+        shares.publish(slot, self.nr_conns)
+        self.set_accept_enabled(self.nr_conns < self.worker_connections)
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: Exception) -> None:
         limits = {
