@@ -181,7 +181,7 @@ def measure(seconds: int, rounds: int = ROUNDS) -> tuple[dict[str, list[Measure]
 
 def retry_delay_seconds() -> float:
     """The spec's delay before a failed delivery's first retry."""
-    return float(load_spec().test_mode["webhook_retry_schedule_seconds"][0])
+    return float(load_spec(SPEC).test_mode["webhook_retry_schedule_seconds"][0])
 
 
 def _rounds(

@@ -2,9 +2,10 @@
 
 A worker serves one request at a time, so the connections it holds take turns: a client
 that keeps a few connections alive (a load test, a test suite's pool) waits longest on
-the worker that took the most. Left to the kernel, eight connections split over two
-workers 5/3 or worse about three times in four, and the 99th percentile of the bigger
-share's latency follows its length (measured served: 15–20 ms at 5/3, 13–16 ms at 4/4).
+the worker that took the most. Given a listening socket each (SO_REUSEPORT), wrk's
+eight connections split over two workers 5/3 or worse in 13 of 14 runs, and the 99th
+percentile of the bigger share's latency follows its length (measured served: 15–20 ms
+at 5/3, 13–16 ms at 4/4).
 
 The workers share one listening socket, and each accepts from it only while it holds
 no more connections than the fewest any other live worker holds; the kernel keeps a

@@ -156,7 +156,7 @@ def serve(
         worker.share_slot = shares.assign(w.share_slot for w in server.WORKERS.values())
 
     def child_exit(_server: Any, worker: Any) -> None:
-        if worker.share_slot is not None:  # gone without freeing it
+        if worker.share_slot is not None:  # freed again if the worker freed it itself
             shares.release(worker.share_slot)
             shares.wake_others(worker.share_slot)
 

@@ -9,8 +9,11 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -69,3 +72,15 @@ def banner_key(lines: list[str], plan: str | None = None) -> str:
         for word in line.split()
         if word.startswith("sk_test_")
     )
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 15.0) -> T:
+    """The first truthy result of `probe`, polled until `timeout` (AssertionError then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"nothing after {timeout} s")
+        time.sleep(0.05)

@@ -9,18 +9,15 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 import pytest
 import requests
 
-from tests.sandbox.served import banner_key, serving
-
-T = TypeVar("T")
+from tests.sandbox.served import banner_key, eventually, serving
 
 
 @dataclass(frozen=True)
@@ -83,18 +80,6 @@ def run_sandbox(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[
     return subprocess.run(
         sandbox_command(*args), capture_output=True, text=True, timeout=timeout, env=os.environ
     )
-
-
-def eventually(probe: Callable[[], T | None], timeout: float = 15.0) -> T:
-    """The first truthy result of `probe`, polled until `timeout` (AssertionError then)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"nothing after {timeout} s")
-        time.sleep(0.05)
 
 
 class Listening:

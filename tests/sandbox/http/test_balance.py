@@ -10,16 +10,17 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from bench.load import run as load_run
 from sandbox.http.balance import STALE_SECONDS, Shares
-from tests.sandbox.served import banner_key, serving
+from tests.sandbox.served import banner_key, eventually, serving
 
 TRIALS = 6
+WAIT = 10  # seconds for what the server does at once
 HEALTH = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 CONTACT = '{"first_name": "Turn"}'
 
@@ -80,14 +81,12 @@ def test_a_worker_that_stops_accepting_wakes_the_live_others() -> None:
 def workers_of(port: int, expected: int = 2) -> list[int]:
     """The pids of the `expected` serving workers of the sandbox on `port` (its master's
     children that serve, not the delivery process), once the master forked them all."""
-    found: list[int] = []
 
-    def forked() -> bool:
-        found[:] = _serving_children(port)
-        return len(found) == expected
+    def forked() -> list[int] | None:
+        found = _serving_children(port)
+        return found if len(found) == expected else None
 
-    wait_for(forked)
-    return found
+    return eventually(forked, WAIT)
 
 
 def _serving_children(port: int) -> list[int]:
@@ -126,22 +125,12 @@ def connections_of(pids: list[int], port: int) -> list[int]:
 
 
 @contextmanager
-def kept_alive(port: int, count: int) -> Iterator[list[socket.socket]]:
-    """`count` connections opened at once, each answered once (/healthz) and kept alive."""
-    with ExitStack() as stack:
-        connections = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for connection in connections:
-            connection.setblocking(False)
-        for connection in connections:
-            connection.connect_ex(("127.0.0.1", port))
-        for connection in connections:
-            select.select([], [connection], [], 10)
-            connection.setblocking(True)
-            connection.settimeout(20)
-            connection.sendall(HEALTH)
-        for connection in connections:
-            answered(connection)
-        yield connections
+def kept_alive(port: int) -> Iterator[socket.socket]:
+    """A connection answered once (/healthz) and kept alive."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as connection:
+        connection.sendall(HEALTH)
+        answered(connection)
+        yield connection
 
 
 def answered(connection: socket.socket) -> bytes:
@@ -153,13 +142,6 @@ def answered(connection: socket.socket) -> bytes:
         reply += chunk
     assert reply.startswith(b"HTTP/1.1 200"), reply[:300]
     return reply
-
-
-def wait_for(check, seconds: float = 10) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 @pytest.mark.slow
@@ -178,11 +160,11 @@ def test_a_load_tests_connections_split_evenly_over_the_workers(tmp_path: Path) 
             )
             load.start()
             try:
-                wait_for(lambda: sum(connections_of(workers, port)) == 8)
+                eventually(lambda: sum(connections_of(workers, port)) == 8, WAIT)
                 splits.append(sorted(connections_of(workers, port)))
             finally:
                 load.join()
-            wait_for(lambda: sum(connections_of(workers, port)) == 0)
+            eventually(lambda: sum(connections_of(workers, port)) == 0, WAIT)
         assert splits == [[4, 4]] * TRIALS
 
 
@@ -195,7 +177,7 @@ def test_a_wedged_worker_does_not_hold_back_new_connections(tmp_path: Path) -> N
         stopped, running = workers_of(port)
         os.kill(stopped, signal.SIGSTOP)
         try:
-            with kept_alive(port, 1) as (busy,):
+            with kept_alive(port) as busy:
                 ticking = threading.Event()
 
                 def keep_busy() -> None:
@@ -207,7 +189,7 @@ def test_a_wedged_worker_does_not_hold_back_new_connections(tmp_path: Path) -> N
                 ticker.start()
                 try:
                     started = time.monotonic()
-                    with kept_alive(port, 1):
+                    with kept_alive(port):
                         waited = time.monotonic() - started
                         assert connections_of([stopped, running], port) == [0, 2]
                 finally:
