@@ -10,16 +10,16 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from flask import Request, Response
 
 from sandbox.conventions.request_body import RAW_BODY
 from sandbox.ids import new_ordered_id
 from sandbox.storage.base import storable, utcnow
-from sandbox.storage.core import RequestLogBody, RequestLogEntry
+from sandbox.storage.core import RequestLogEntry, pack_exchange
 from sandbox.storage.database import Database
 
 FLUSH_SECONDS = 0.5
@@ -65,8 +65,36 @@ def headers_of(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     return logged
 
 
-@dataclass(frozen=True)
-class LoggedRequest:
+_CONTENT_KEYS = {"CONTENT_TYPE", "CONTENT_LENGTH"}
+_MASKED_NAMES = {name.title() for name in MASKED_HEADERS}  # as `_header_name` spells them
+
+
+@lru_cache(maxsize=512)
+def _header_name(key: str) -> str | None:
+    """The header a WSGI environ key carries, named as werkzeug names it, or None."""
+    if key.startswith("HTTP_") and key[5:] not in _CONTENT_KEYS:
+        return key[5:].replace("_", "-").title()
+    if key in _CONTENT_KEYS:
+        return key.replace("_", "-").title()
+    return None
+
+
+def environ_headers_of(environ: Mapping[str, Any]) -> dict[str, str]:
+    """A request's headers as logged, read from its WSGI environ in one pass: the same as
+    `headers_of(Request(environ).headers.items())` (an empty Content-Type or
+    Content-Length is no header)."""
+    logged: dict[str, str] = {}
+    for key, value in environ.items():
+        name = _header_name(key)
+        if name is None or (not value and key in _CONTENT_KEYS):
+            continue
+        if name in _MASKED_NAMES or "\x00" in value:
+            value = masked(name, value)
+        logged[name] = value  # one environ key per header: never repeated
+    return logged
+
+
+class LoggedRequest(NamedTuple):
     """What is logged of one request."""
 
     company_id: str | None
@@ -77,21 +105,22 @@ class LoggedRequest:
     operation_id: str | None
     status: int
     duration_ms: float
-    # getRequestLogEntry's headers and bodies, as `RequestLogBody` columns (from `exchange`)
-    exchange: dict[str, Any] = field(default_factory=dict, compare=False)
+    # getRequestLogEntry's headers and bodies (see `exchange`), packed when written
+    exchange: dict[str, Any] | None = None
 
 
 def exchange(
-    request_headers: Iterable[tuple[str, str]],
+    request_headers: dict[str, str],
     request_body: bytes | None,
     response_headers: Iterable[tuple[str, str]],
     response_body: bytes | None,
 ) -> dict[str, Any]:
-    """What is logged of a request's and its response's headers and bodies."""
+    """What is logged of a request's and its response's headers and bodies (the request's
+    headers already as logged: see `environ_headers_of`)."""
     request_text, request_cut = text_of(request_body)
     response_text, response_cut = text_of(response_body)
     return {
-        "request_headers": headers_of(request_headers),
+        "request_headers": request_headers,
         "request_body": request_text,
         "request_body_truncated": request_cut,
         "response_headers": headers_of(response_headers),
@@ -120,7 +149,7 @@ def logged(
         status=response.status_code,
         duration_ms=(time.perf_counter() - started) * 1000,
         exchange=exchange(
-            request.headers.items(),
+            environ_headers_of(request.environ),
             request.environ.get(RAW_BODY),
             response.headers.items(),
             None if response.is_streamed else response.get_data(),
@@ -141,7 +170,7 @@ class RequestLog:
 
     def add(self, entry: LoggedRequest) -> None:
         """Buffer one request; it is written within FLUSH_SECONDS."""
-        row = {"id": new_ordered_id("rlg"), "created_at": utcnow(), **vars(entry)}
+        row = {"id": new_ordered_id("rlg"), "created_at": utcnow(), **entry._asdict()}
         with self._lock:
             self._pending.append(row)
             if self._timer is None and not self._closed:
@@ -171,17 +200,12 @@ class RequestLog:
         holds the write lock only briefly, so requests' writes interleave with the log's."""
         with self._lock:
             rows, self._pending = self._pending, []
+        for row in rows:  # packed before the lock is taken, not inside it
+            exchange = row["exchange"]
+            row["exchange"] = pack_exchange(exchange) if exchange else None
         for start in range(0, len(rows), BATCH_ROWS):
-            batch = rows[start : start + BATCH_ROWS]
-            exchanges = [row.pop("exchange") for row in batch]
-            packed = [
-                {"id": row["id"], "packed": RequestLogBody.pack(exchange)}
-                for row, exchange in zip(batch, exchanges, strict=True)
-                if exchange
-            ]
             with self.database.unit() as unit:
-                unit.add_rows(RequestLogEntry, batch)
-                unit.add_rows(RequestLogBody, packed)
+                unit.add_rows(RequestLogEntry, rows[start : start + BATCH_ROWS])
 
     def _flush_on_timer(self) -> None:
         with self._writing:

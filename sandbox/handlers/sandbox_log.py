@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from sandbox.conventions.context import Reply, RequestContext
 from sandbox.conventions.pagination import page
-from sandbox.storage.core import RequestLogBody, RequestLogEntry
+from sandbox.storage.core import RequestLogBody, RequestLogEntry, unpack_exchange
 
 # What getRequestLogEntry shows of a request logged before bodies were kept.
-NO_EXCHANGE = RequestLogBody(
-    packed=RequestLogBody.pack(
-        {
-            "request_headers": {},
-            "request_body": None,
-            "request_body_truncated": False,
-            "response_headers": {},
-            "response_body": None,
-            "response_body_truncated": False,
-        }
-    )
-)
+NO_EXCHANGE: dict[str, Any] = {
+    "request_headers": {},
+    "request_body": None,
+    "request_body_truncated": False,
+    "response_headers": {},
+    "response_body": None,
+    "response_body_truncated": False,
+}
 
 
 def list_request_log(ctx: RequestContext) -> Reply:
@@ -41,8 +39,15 @@ def list_request_log(ctx: RequestContext) -> Reply:
 
 
 def get_request_log_entry(ctx: RequestContext) -> Reply:
-    """200 with one logged request and its headers and bodies; NotFound if not the company's."""
+    """200 with one logged request and its headers and bodies; NotFound if not the company's.
+
+    The exchange is the entry's own, or (logged by an older sandbox) its row in
+    `request_log_bodies`, or none.
+    """
     entry_id = ctx.path["request_log_id"]
     entry = ctx.get(RequestLogEntry, entry_id, "logged request", company_wide=True)
-    exchange = ctx.session.get(RequestLogBody, entry_id) or NO_EXCHANGE
-    return 200, {**entry.to_api(), **exchange.to_api()}
+    packed = entry.exchange  # deferred: loaded here
+    if packed is None and (older := ctx.session.get(RequestLogBody, entry_id)) is not None:
+        packed = older.packed
+    exchange = NO_EXCHANGE if packed is None else unpack_exchange(packed)
+    return 200, {**entry.to_api(), **exchange}

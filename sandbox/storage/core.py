@@ -107,8 +107,28 @@ class RateCounter(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+def pack_exchange(exchange: dict[str, Any]) -> bytes:
+    """An exchange (headers and bodies) as stored: LZ4 over compact JSON, about a third of
+    the text, in some 3 µs where zlib takes 20, so that logging it writes little and holds
+    a SQLite file's write lock briefly."""
+    return LZ4_TAG + lz4.block.compress(orjson.dumps(exchange))
+
+
+def unpack_exchange(packed: bytes) -> dict[str, Any]:
+    """What `pack_exchange` packed; zlib-packed exchanges (an older sandbox's) read too."""
+    if packed.startswith(LZ4_TAG):
+        text = lz4.block.decompress(packed[len(LZ4_TAG) :])
+    else:
+        text = zlib.decompress(packed)
+    unpacked: dict[str, Any] = orjson.loads(text)
+    return unpacked
+
+
 class RequestLogEntry(Base):
-    """One request served, for the sandbox's request log."""
+    """One request served, for the sandbox's request log.
+
+    `exchange` (packed by `pack_exchange`) is deferred: listing the log never reads it.
+    """
 
     __tablename__ = "request_log"
     __table_args__ = (Index("ix_request_log_company_created", "company_id", "created_at"),)
@@ -123,6 +143,7 @@ class RequestLogEntry(Base):
     status: Mapped[int] = mapped_column(Integer)
     duration_ms: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    exchange: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -139,31 +160,13 @@ class RequestLogEntry(Base):
 
 
 class RequestLogBody(Base):
-    """The headers and bodies of one logged request (same id), for getRequestLogEntry.
-
-    Kept apart from `request_log`, so that listing the log never reads them, and packed
-    (`pack`: LZ4 over compact JSON, about a third of the text, in some 3 µs where zlib
-    takes 20), so that logging them writes little and holds a SQLite file's write lock
-    briefly. Rows packed with zlib (by an older sandbox) still read.
-    """
+    """The exchange of a request logged by an older sandbox, kept in a table of its own
+    (same id as its entry): read by getRequestLogEntry, never written."""
 
     __tablename__ = "request_log_bodies"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     packed: Mapped[bytes] = mapped_column(LargeBinary)
-
-    @staticmethod
-    def pack(exchange: dict[str, Any]) -> bytes:
-        return LZ4_TAG + lz4.block.compress(orjson.dumps(exchange))
-
-    def to_api(self) -> dict[str, Any]:
-        packed = self.packed
-        if packed.startswith(LZ4_TAG):
-            text = lz4.block.decompress(packed[len(LZ4_TAG) :])
-        else:
-            text = zlib.decompress(packed)
-        unpacked: dict[str, Any] = orjson.loads(text)
-        return unpacked
 
 
 class QuotaUsage(Base):

@@ -59,17 +59,23 @@ class Prepared:
         self._record: Any = namedtuple("Record", fields, rename=True)  # type: ignore[misc]
         results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
         self._results = [(i, p) for i, p in enumerate(results) if p is not None]
+        # Positional paramstyles: the binds in the SQL's order (a name used twice, twice).
+        by_name = {bind[0]: bind for bind in self._binds}
+        self._ordered = [by_name[name] for name in self._names or ()]
+        self._bind_names = list(by_name)
 
     def _parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        processed = {}
-        for name, key, default, process in self._binds:
+        """The driver's parameters: a list in the SQL's order (positional paramstyles), or
+        a dict by the SQL's names."""
+        processed = []
+        for _, key, default, process in self._binds if self._names is None else self._ordered:
             value = values.get(key, default)
             if value is _MISSING:
                 raise InvalidRequestError(f"A value is required for bind parameter {key!r}")
-            processed[name] = value if process is None else process(value)
+            processed.append(value if process is None else process(value))
         if self._names is None:
-            return processed
-        return [processed[name] for name in self._names]
+            return dict(zip(self._bind_names, processed, strict=True))
+        return processed
 
     def all(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
         """Every row of the statement run with `values`, as named tuples."""

@@ -1,4 +1,5 @@
-"""The request log's buffer: written by a timer, and never after `close` returns."""
+"""The request log's buffer (written by a timer, never after `close` returns) and the
+request headers it logs."""
 
 from __future__ import annotations
 
@@ -9,9 +10,16 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from sandbox.conventions import requestlog
-from sandbox.conventions.requestlog import LoggedRequest, RequestLog
+from sandbox.conventions.requestlog import (
+    LoggedRequest,
+    RequestLog,
+    environ_headers_of,
+    headers_of,
+)
 
 
 class SlowDatabase:
@@ -91,3 +99,31 @@ def test_a_busy_half_second_is_written_in_short_transactions() -> None:
     entries = [row for unit in database.units for row in unit.rows if "request_id" in row]
     assert [row["request_id"] for row in entries] == [f"req_{n}" for n in range(300)]
     assert max(sum("request_id" in row for row in unit.rows) for unit in database.units) <= 64
+
+
+def test_request_headers_are_read_from_the_environ_as_werkzeug_names_them() -> None:
+    environ = EnvironBuilder(
+        path="/api/v1/x",
+        method="POST",
+        data=b"{}",
+        headers={
+            "Authorization": "Bearer sk_test_abcdefghijklmnop",
+            "Cookie": "session=secret",
+            "Proxy-Authorization": "Basic",
+            "X_Odd_Name": "a\x00b",
+            "Idempotency-Key": "k1",
+        },
+        content_type="application/json",
+    ).get_environ()
+    environ["HTTP_CONTENT_TYPE"] = "text/plain"  # werkzeug skips it: CONTENT_TYPE counts
+    environ["HTTP_ACCEPT"] = ""
+    expected = headers_of(Request(environ).headers.items())
+    assert environ_headers_of(environ) == expected
+    assert list(environ_headers_of(environ)) == list(expected)
+    assert expected["Authorization"] == "Bearer sk_test_abcd…"
+    assert expected["Proxy-Authorization"] == "…" and expected["X-Odd-Name"] == "a\ufffdb"
+    environ["CONTENT_LENGTH"] = ""
+    environ.pop("CONTENT_TYPE")
+    without = environ_headers_of(environ)
+    assert without == headers_of(Request(environ).headers.items())
+    assert "Content-Length" not in without and "Content-Type" not in without

@@ -11,10 +11,11 @@ import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event, select
 
 from sandbox.conventions import requestlog
 from sandbox.http.app import shutdown
-from sandbox.storage.core import LZ4_TAG, RequestLogBody
+from sandbox.storage.core import LZ4_TAG, RequestLogBody, RequestLogEntry, unpack_exchange
 
 from ..conftest import BASE, Key, build_app, key_for
 from ..helpers import create_webhook
@@ -130,16 +131,40 @@ def test_an_unknown_key_is_still_counted_on_an_unmetered_read(limited_app: Flask
 
 
 def test_an_exchange_packed_by_an_older_sandbox_still_reads(client: FlaskClient, key: Key) -> None:
-    """Exchanges are packed with LZ4 now; rows an older sandbox packed with zlib still read."""
-    created = client.post(f"{BASE}/crm/contacts", json={"first_name": "Ada"}, headers=key.headers)
-    (found,) = logged(client, key, f"&request_id={created.headers['X-Request-Id']}")
+    """Exchanges are packed with LZ4 in the entry's row now; an older sandbox's, packed with
+    zlib or kept in `request_log_bodies`, still read."""
+    for older in ("zlib", "bodies table"):
+        created = client.post(
+            f"{BASE}/crm/contacts", json={"first_name": "Ada"}, headers=key.headers
+        )
+        (found,) = logged(client, key, f"&request_id={created.headers['X-Request-Id']}")
+        database = client.application.extensions["sandbox"].database
+        with database.session() as session:
+            row = session.get(RequestLogEntry, found["id"])
+            assert row is not None and row.exchange is not None
+            assert row.exchange.startswith(LZ4_TAG)
+            exchange = unpack_exchange(row.exchange)
+            repacked = zlib.compress(orjson.dumps(exchange), 1)
+            if older == "zlib":
+                row.exchange = repacked
+            else:
+                row.exchange = None
+                session.add(RequestLogBody(id=row.id, packed=repacked))
+        response = client.get(f"{BASE}/sandbox/requests/{found['id']}", headers=key.headers)
+        assert response.status_code == 200, older
+        assert json.loads(response.json["response_body"]) == created.json
+        assert {k: response.json[k] for k in exchange} == exchange
+
+
+def test_a_listing_never_reads_the_exchanges(client: FlaskClient, key: Key) -> None:
+    client.get(f"{BASE}/account", headers=key.headers)
     database = client.application.extensions["sandbox"].database
     with database.session() as session:
-        row = session.get(RequestLogBody, found["id"])
-        assert row is not None and row.packed.startswith(LZ4_TAG)
-        exchange = row.to_api()
-        row.packed = zlib.compress(orjson.dumps(exchange), 1)
-    response = client.get(f"{BASE}/sandbox/requests/{found['id']}", headers=key.headers)
-    assert response.status_code == 200
-    assert json.loads(response.json["response_body"]) == created.json
-    assert {k: response.json[k] for k in exchange} == exchange
+        statements: list[str] = []
+        event.listen(
+            session.connection(),
+            "before_cursor_execute",
+            lambda *args: statements.append(args[2]),
+        )
+        session.scalars(select(RequestLogEntry).limit(5)).all()
+    assert statements and all("exchange" not in sql for sql in statements)

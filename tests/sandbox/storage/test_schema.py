@@ -18,11 +18,13 @@ def test_an_older_database_gains_new_columns_and_tables(database_url: str) -> No
                 text("ALTER TABLE webhook_delivery_attempts DROP COLUMN response_body")
             )
             connection.execute(text("DROP TABLE request_log_bodies"))
+            connection.execute(text("ALTER TABLE request_log DROP COLUMN exchange"))
         database.create_schema()
         found = inspect(database.engine)
         columns = {c["name"] for c in found.get_columns("webhook_delivery_attempts")}
         assert "response_body" in columns
         assert "request_log_bodies" in found.get_table_names()
+        assert "exchange" in {c["name"] for c in found.get_columns("request_log")}
         database.create_schema()  # a second start changes nothing
     finally:
         database.engine.dispose()
