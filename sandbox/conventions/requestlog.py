@@ -21,6 +21,7 @@ from sandbox.ids import new_ordered_id
 from sandbox.storage.base import storable, utcnow
 from sandbox.storage.core import RequestLogEntry, pack_exchange
 from sandbox.storage.database import Database
+from sandbox.storage.rows import adding
 
 FLUSH_SECONDS = 0.5
 # Entries written per transaction: on a SQLite file each holds the write lock about a
@@ -200,12 +201,14 @@ class RequestLog:
         holds the write lock only briefly, so requests' writes interleave with the log's."""
         with self._lock:
             rows, self._pending = self._pending, []
-        for row in rows:  # packed before the lock is taken, not inside it
+        for row in rows:  # packed and bound before the write lock is taken, not under it
             exchange = row["exchange"]
             row["exchange"] = pack_exchange(exchange) if exchange else None
+        prepared = self.database.prepared(adding(RequestLogEntry))
         for start in range(0, len(rows), BATCH_ROWS):
+            bound = prepared.bound_rows(rows[start : start + BATCH_ROWS])
             with self.database.unit() as unit:
-                unit.add_rows(RequestLogEntry, rows[start : start + BATCH_ROWS])
+                unit.run(bound)
 
     def _flush_on_timer(self) -> None:
         with self._writing:

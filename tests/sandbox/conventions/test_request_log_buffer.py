@@ -30,6 +30,10 @@ class SlowDatabase:
         self.started = threading.Event()
         self.ended: list[float] = []
 
+    @staticmethod
+    def prepared(_statement: Any) -> Prepared:
+        return Prepared()
+
     @contextmanager
     def unit(self) -> Iterator[Any]:
         first = not self.started.is_set()
@@ -39,14 +43,22 @@ class SlowDatabase:
         self.ended.append(time.monotonic())
 
 
+class Prepared:
+    """A stand-in prepared INSERT: its rows bound are the rows themselves."""
+
+    @staticmethod
+    def bound_rows(rows: list[dict]) -> list[dict]:
+        return list(rows)
+
+
 class Unit:
     """A stand-in transaction that keeps the rows it is given."""
 
     def __init__(self) -> None:
         self.rows: list[dict] = []
 
-    def add_rows(self, _model: type, rows: list[dict]) -> None:
-        self.rows.extend(rows)
+    def run(self, bound: list[dict]) -> None:
+        self.rows.extend(bound)
 
 
 def entry(number: int) -> LoggedRequest:
@@ -81,6 +93,10 @@ class RecordingDatabase:
 
     def __init__(self) -> None:
         self.units: list[Unit] = []
+
+    @staticmethod
+    def prepared(_statement: Any) -> Prepared:
+        return Prepared()
 
     @contextmanager
     def unit(self) -> Iterator[Any]:
