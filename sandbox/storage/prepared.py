@@ -59,16 +59,18 @@ class Prepared:
         self._record: Any = namedtuple("Record", fields, rename=True)  # type: ignore[misc]
         results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
         self._results = [(i, p) for i, p in enumerate(results) if p is not None]
-        # Positional paramstyles: the binds in the SQL's order (a name used twice, twice).
+        # The binds in the order the driver takes their values: for positional paramstyles
+        # the SQL's (a name used twice, twice), for named ones any (keyed by `_bind_names`).
         by_name = {bind[0]: bind for bind in self._binds}
-        self._ordered = [by_name[name] for name in self._names or ()]
+        names = self._names
+        self._in_order = self._binds if names is None else [by_name[name] for name in names]
         self._bind_names = list(by_name)
 
     def _parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         """The driver's parameters: a list in the SQL's order (positional paramstyles), or
         a dict by the SQL's names."""
         processed = []
-        for _, key, default, process in self._binds if self._names is None else self._ordered:
+        for _, key, default, process in self._in_order:
             value = values.get(key, default)
             if value is _MISSING:
                 raise InvalidRequestError(f"A value is required for bind parameter {key!r}")
